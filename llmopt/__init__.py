@@ -1,0 +1,73 @@
+"""llmopt: find the best settings of an LLM program, with a persisted Pareto front of accuracy, cost and latency.
+
+Names are imported on first use, so `import llmopt` stays fast and pulls in neither
+SQLAlchemy nor litellm.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "ChoiceVar": "llmopt.space",
+    "CompositeVar": "llmopt.space",
+    "Config": "llmopt.space",
+    "FloatVar": "llmopt.space",
+    "Forbid": "llmopt.space",
+    "GridSampler": "llmopt.samplers",
+    "Implies": "llmopt.space",
+    "IntVar": "llmopt.space",
+    "LLMOptError": "llmopt.errors",
+    "ModuleOption": "llmopt.space",
+    "ModuleVar": "llmopt.space",
+    "Objective": "llmopt.trial",
+    "Predicate": "llmopt.space",
+    "RandomSampler": "llmopt.samplers",
+    "Sampler": "llmopt.samplers",
+    "Space": "llmopt.space",
+    "Study": "llmopt.study",
+    "Trial": "llmopt.study",
+    "TrialRecord": "llmopt.trial",
+    "TrialState": "llmopt.trial",
+    "create_study": "llmopt.study",
+    "delete_study": "llmopt.study",
+    "load_study": "llmopt.study",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmopt' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+if TYPE_CHECKING:
+    from llmopt.errors import LLMOptError
+    from llmopt.samplers import GridSampler, RandomSampler, Sampler
+    from llmopt.space import (
+        ChoiceVar,
+        CompositeVar,
+        Config,
+        FloatVar,
+        Forbid,
+        Implies,
+        IntVar,
+        ModuleOption,
+        ModuleVar,
+        Predicate,
+        Space,
+    )
+    from llmopt.study import Study, Trial, create_study, delete_study, load_study
+    from llmopt.trial import Objective, TrialRecord, TrialState

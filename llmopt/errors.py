@@ -1,0 +1,59 @@
+"""Exceptions raised by llmopt, each carrying what went wrong and how to fix it.
+
+Hierarchy::
+
+    LLMOptError (ValueError)
+    ├── SpaceError              a search-space definition or configuration is invalid
+    │   └── InfeasibleSpaceError the constraints leave no configuration to sample
+    ├── StudyError              misuse of a study (unknown objective, bad return value...)
+    │   ├── StudyNotFoundError
+    │   ├── DuplicateStudyError
+    │   └── SpaceExhaustedError  a grid or de-duplicating sampler has nothing left
+    └── StorageError            the database failed or holds something unreadable
+        └── SchemaVersionError  the database was written by a newer llmopt
+
+`LLMOptError` subclasses ValueError so code written against plain ValueError keeps working.
+"""
+
+from __future__ import annotations
+
+
+class LLMOptError(ValueError):
+    """Base error: `message` says what held and what was given, `hint` how to fix it."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if not hint else f"{message} (fix: {hint})")
+
+
+class SpaceError(LLMOptError):
+    """A variable, constraint or configuration does not fit the search space."""
+
+
+class InfeasibleSpaceError(SpaceError):
+    """The constraints exclude every configuration, so sampling would never end."""
+
+
+class StudyError(LLMOptError):
+    """A study was used in a way it cannot honour."""
+
+
+class StudyNotFoundError(StudyError):
+    """No study of that name exists in the storage."""
+
+
+class DuplicateStudyError(StudyError):
+    """A study of that name already exists and `load_if_exists` was not set."""
+
+
+class SpaceExhaustedError(StudyError):
+    """Every point of a finite space (a grid) has already been claimed."""
+
+
+class StorageError(LLMOptError):
+    """The storage backend failed; nothing committed before the failure is lost."""
+
+
+class SchemaVersionError(StorageError):
+    """The database schema is newer than this llmopt understands."""

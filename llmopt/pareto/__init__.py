@@ -1,0 +1,15 @@
+"""Pareto tools for minimisation: dominance, non-dominated sorting, hypervolume and crowding."""
+
+from .crowding import crowding_distance
+from .dominance import dominates, non_dominated_mask, non_dominated_sort, to_minimization
+from .hypervolume import hypervolume, hypervolume_contributions
+
+__all__ = [
+    "crowding_distance",
+    "dominates",
+    "hypervolume",
+    "hypervolume_contributions",
+    "non_dominated_mask",
+    "non_dominated_sort",
+    "to_minimization",
+]

@@ -1,0 +1,27 @@
+"""Samplers: propose configurations from the space and the stored history (no I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmopt.errors import StudyError
+from llmopt.samplers.base import Sampler
+from llmopt.samplers.grid import GridSampler
+from llmopt.samplers.random import RandomSampler
+
+SAMPLERS: dict[str, type[Sampler]] = {"random": RandomSampler, "grid": GridSampler}
+
+
+def sampler_from_dict(data: dict[str, Any]) -> Sampler:
+    """Rebuild a stored sampler by its name and settings."""
+    settings = dict(data)
+    kind = settings.pop("type", None)
+    if kind not in SAMPLERS:
+        raise StudyError(
+            f"the study was stored with sampler {kind!r}, which this llmopt does not know",
+            "pass sampler=... to load_study",
+        )
+    return SAMPLERS[kind](**settings)
+
+
+__all__ = ["GridSampler", "RandomSampler", "SAMPLERS", "Sampler", "sampler_from_dict"]

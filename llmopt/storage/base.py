@@ -1,0 +1,129 @@
+"""The storage interface: studies, trials and per-example results as frozen records.
+
+Every method is one transaction: it either commits whole or raises StorageError having
+changed nothing, so a failure never loses what was stored before.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from llmopt.trial import ExampleResult, Objective, TrialRecord, TrialState
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Liveness settings shared by every worker of a study (stored, so all agree)."""
+
+    heartbeat_interval: float = 15.0
+    stale_after: float = 60.0
+    max_attempts: int = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"heartbeat_interval": self.heartbeat_interval, "stale_after": self.stale_after,
+                "max_attempts": self.max_attempts}
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """A stored study's definition: what another process needs to reopen it."""
+
+    study_id: int
+    name: str
+    space_json: str
+    objectives: tuple[Objective, ...]
+    sampler: dict[str, Any]
+    seed: int
+    settings: StudySettings
+    created_at: datetime | None = None
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """One line of `llmopt studies`."""
+
+    name: str
+    objectives: tuple[Objective, ...]
+    counts: dict[str, int]
+    created_at: datetime | None
+
+
+class Storage(ABC):
+    """Where studies live; SQLStorage is the implementation (SQLite file, in-memory, PostgreSQL)."""
+
+    url: str
+
+    @abstractmethod
+    def create_study(
+        self,
+        name: str,
+        space_json: str,
+        objectives: tuple[Objective, ...],
+        sampler: dict[str, Any],
+        seed: int,
+        settings: StudySettings,
+    ) -> StudyRecord:
+        """Insert a study; DuplicateStudyError if the name is taken."""
+
+    @abstractmethod
+    def get_study(self, name: str) -> StudyRecord:
+        """StudyNotFoundError if absent."""
+
+    @abstractmethod
+    def list_studies(self) -> list[StudySummary]: ...
+
+    @abstractmethod
+    def delete_study(self, name: str) -> None: ...
+
+    @abstractmethod
+    def start_trial(self, study_id: int, now: float) -> tuple[TrialRecord, bool]:
+        """Re-queue stale RUNNING trials, then claim the oldest WAITING trial or open a new one.
+
+        Returns the RUNNING record and whether it is new (then it has a fresh sample index and
+        no params yet: the caller samples and calls `set_trial_params`).
+        """
+
+    @abstractmethod
+    def set_trial_params(self, trial_id: int, params: Mapping[str, Any], fingerprint: str, claim: bool) -> bool:
+        """Store the configuration; with `claim`, False if another trial already holds that fingerprint."""
+
+    @abstractmethod
+    def finish_trial(
+        self, trial_id: int, state: TrialState, values: Mapping[str, float] | None, error: str | None, now: float
+    ) -> TrialRecord:
+        """Move a RUNNING trial to COMPLETE, PRUNED or FAILED."""
+
+    @abstractmethod
+    def requeue_trial(self, trial_id: int, reason: str) -> None:
+        """Put a RUNNING trial back to WAITING (its worker stops) so the next `start_trial` resumes it."""
+
+    @abstractmethod
+    def heartbeat(self, trial_ids: Iterable[int], now: float) -> None: ...
+
+    @abstractmethod
+    def enqueue_trial(self, study_id: int, params: Mapping[str, Any], fingerprint: str, claim: bool, now: float) -> int:
+        """Add a WAITING trial with a given configuration; returns its number."""
+
+    @abstractmethod
+    def get_trials(
+        self, study_id: int, states: Iterable[TrialState] | None = None, min_number: int = 0
+    ) -> list[TrialRecord]:
+        """Trials ordered by number, optionally only some states and numbers >= min_number."""
+
+    @abstractmethod
+    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None: ...
+
+    @abstractmethod
+    def add_example_result(self, trial_id: int, result: ExampleResult) -> None:
+        """Store one scored example at once, so a crash loses at most the examples in flight."""
+
+    @abstractmethod
+    def get_example_results(self, trial_id: int) -> list[ExampleResult]: ...
+
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,87 @@
+"""Storage URLs and SQLAlchemy engines: SQLite file (default), in-memory SQLite, PostgreSQL.
+
+SQLite gets WAL, a busy timeout and `BEGIN IMMEDIATE` for writes, so two processes on one
+file queue for the write lock instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from llmopt.errors import StorageError
+
+DEFAULT_STORAGE = "sqlite:///llmopt.db"
+MEMORY = "sqlite://"
+
+
+def normalize_url(url: str | os.PathLike[str] | None) -> str:
+    """None -> the default SQLite file; a plain path -> SQLite at that path; ':memory:' -> in-memory."""
+    if url is None:
+        return os.environ.get("LLMOPT_STORAGE", DEFAULT_STORAGE)
+    url = os.fspath(url)
+    if url in (":memory:", "memory", MEMORY, "sqlite:///:memory:"):
+        return MEMORY
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for in-memory and other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise StorageError(f"storage URL {url!r} is not valid: {exc}", "use e.g. sqlite:///study.db or postgresql+psycopg://user@host/db") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url)
+    if backend == "postgresql":
+        try:
+            return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+        except ImportError as exc:
+            raise StorageError(f"no PostgreSQL driver: {exc}", "pip install 'llmopt[postgres]'") from None
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except Exception as exc:
+        raise StorageError(f"cannot open storage {url!r}: {exc}", "use a sqlite:/// or postgresql+psycopg:// URL") from None
+
+
+def _sqlite_engine(url: str) -> Engine:
+    memory = sqlite_path(url) is None
+    if memory:
+        # One shared connection: every thread must see the same in-memory database.
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        engine = create_engine(url, connect_args={"timeout": 60.0, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        readonly = conn.get_execution_options().get("llmopt_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,405 @@
+"""SQLStorage: studies in any SQLAlchemy database (SQLite file, in-memory SQLite, PostgreSQL).
+
+Concurrency: every write that allocates a trial number locks the study row first
+(`SELECT ... FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so numbers and
+sampler draws stay unique across processes; grid points are claimed through a primary key.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, inspect, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from llmopt.errors import DuplicateStudyError, SchemaVersionError, StorageError, StudyError, StudyNotFoundError
+from llmopt.storage.base import Storage, StudyRecord, StudySettings, StudySummary
+from llmopt.storage.sql import codec
+from llmopt.storage.sql.engine import make_engine, normalize_url, sqlite_path
+from llmopt.storage.sql.tables import SCHEMA_VERSION, claims, examples, meta, metadata, studies, trials
+from llmopt.trial import ExampleResult, Objective, TrialRecord, TrialState
+
+_ADVISORY_LOCK_KEY = 7_061_421  # serialises schema creation on PostgreSQL
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)
+
+
+class SQLStorage(Storage):
+    """Storage through SQLAlchemy 2.0; `create=False` refuses to create a database (for the CLI).
+
+    >>> storage = SQLStorage(":memory:")
+    >>> storage.list_studies()
+    []
+    """
+
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+        self.url = normalize_url(url)
+        path = sqlite_path(self.url)
+        if path is not None and not create and not path.exists():
+            raise StorageError(f"no llmopt database at {path}", "run a study first, or pass --storage with the right URL")
+        self.engine = make_engine(self.url)
+        self._is_postgres = self.engine.dialect.name == "postgresql"
+        # The in-memory database is one shared connection: serialise its users.
+        self._lock: Any = threading.RLock() if path is None and not self._is_postgres else nullcontext()
+        self._init_schema(create)
+
+    # -- plumbing -------------------------------------------------------------------------
+    @contextmanager
+    def _txn(self, readonly: bool = False) -> Iterator[Connection]:
+        """One transaction: commit on success, roll back and raise StorageError on a database error."""
+        with self._lock:
+            try:
+                with self.engine.connect() as conn:
+                    if readonly:
+                        conn.execution_options(llmopt_readonly=True)
+                    with conn.begin():
+                        yield conn
+            except IntegrityError:
+                raise
+            except SQLAlchemyError as exc:
+                raise StorageError(f"database error on {self._safe_url()}: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}",
+                                   "check the database is reachable; nothing committed was lost") from exc
+
+    def _safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def _init_schema(self, create: bool) -> None:
+        with self._txn() as conn:
+            if self._is_postgres:
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY})")
+            if not inspect(conn).has_table(meta.name):
+                if not create:
+                    raise StorageError(f"{self._safe_url()} holds no llmopt studies", "check --storage, or run a study first")
+                metadata.create_all(conn)
+                conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                return
+            stored = int(conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one())
+            if stored > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"{self._safe_url()} was written by a newer llmopt (schema v{stored}; this one reads up to v{SCHEMA_VERSION})",
+                    "upgrade llmopt (pip install -U llmopt); the database was left untouched",
+                )
+            if stored < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
+                from llmopt.storage.sql.migrations import migrate
+
+                migrate(conn, stored)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- studies ----------------------------------------------------------------------------
+    def create_study(
+        self,
+        name: str,
+        space_json: str,
+        objectives: tuple[Objective, ...],
+        sampler: dict[str, Any],
+        seed: int,
+        settings: StudySettings,
+    ) -> StudyRecord:
+        try:
+            with self._txn() as conn:
+                conn.execute(
+                    studies.insert().values(
+                        name=name,
+                        space_json=space_json,
+                        objectives_json=codec.dumps([o.to_dict() for o in objectives]),
+                        sampler_json=codec.dumps(sampler),
+                        settings_json=codec.dumps(settings.to_dict()),
+                        user_attrs_json="{}",
+                        seed=seed,
+                        created_at=time.time(),
+                        next_number=0,
+                        next_sample=0,
+                    )
+                )
+        except IntegrityError:
+            raise DuplicateStudyError(
+                f"a study named {name!r} already exists in {self._safe_url()}",
+                "pass load_if_exists=True to resume it, or choose another name",
+            ) from None
+        return self.get_study(name)
+
+    def get_study(self, name: str) -> StudyRecord:
+        with self._txn(readonly=True) as conn:
+            row = conn.execute(select(studies).where(studies.c.name == name)).mappings().first()
+            if row is None:
+                known = conn.execute(select(studies.c.name).order_by(studies.c.id)).scalars().all()
+        if row is None:
+            raise StudyNotFoundError(
+                f"no study named {name!r} in {self._safe_url()}",
+                f"use one of {list(known)}" if known else "create it first (create_study or `llmopt optimize`)",
+            )
+        return StudyRecord(
+            study_id=row["id"],
+            name=row["name"],
+            space_json=row["space_json"],
+            objectives=tuple(Objective(**o) for o in codec.loads(row["objectives_json"])),
+            sampler=codec.loads(row["sampler_json"]),
+            seed=int(row["seed"]),
+            settings=StudySettings(**codec.loads(row["settings_json"])),
+            created_at=_dt(row["created_at"]),
+            user_attrs=codec.loads(row["user_attrs_json"]),
+        )
+
+    def list_studies(self) -> list[StudySummary]:
+        with self._txn(readonly=True) as conn:
+            rows = conn.execute(select(studies.c.id, studies.c.name, studies.c.objectives_json, studies.c.created_at).order_by(studies.c.id)).all()
+            counts = conn.execute(
+                select(trials.c.study_id, trials.c.state, func.count()).group_by(trials.c.study_id, trials.c.state)
+            ).all()
+        by_study: dict[int, dict[str, int]] = {}
+        for study_id, state, n in counts:
+            by_study.setdefault(study_id, {})[state] = n
+        return [
+            StudySummary(
+                name=name,
+                objectives=tuple(Objective(**o) for o in codec.loads(obj_json)),
+                counts=by_study.get(sid, {}),
+                created_at=_dt(created),
+            )
+            for sid, name, obj_json, created in rows
+        ]
+
+    def delete_study(self, name: str) -> None:
+        study_id = self.get_study(name).study_id
+        with self._txn() as conn:
+            trial_ids = select(trials.c.id).where(trials.c.study_id == study_id)
+            conn.execute(delete(examples).where(examples.c.trial_id.in_(trial_ids)))
+            conn.execute(delete(claims).where(claims.c.study_id == study_id))
+            conn.execute(delete(trials).where(trials.c.study_id == study_id))
+            conn.execute(delete(studies).where(studies.c.id == study_id))
+
+    # -- trials -------------------------------------------------------------------------------
+    def _lock_study(self, conn: Connection, study_id: int) -> Mapping[str, Any]:
+        row = conn.execute(
+            select(studies.c.next_number, studies.c.next_sample, studies.c.settings_json)
+            .where(studies.c.id == study_id)
+            .with_for_update()
+        ).mappings().first()
+        if row is None:
+            raise StudyNotFoundError(f"study id {study_id} no longer exists", "it was deleted; create it again")
+        return row
+
+    def start_trial(self, study_id: int, now: float) -> tuple[TrialRecord, bool]:
+        with self._txn() as conn:
+            study = self._lock_study(conn, study_id)
+            settings = StudySettings(**codec.loads(study["settings_json"]))
+            self._requeue_stale(conn, study_id, now, settings)
+            waiting = conn.execute(
+                select(trials.c.id)
+                .where(trials.c.study_id == study_id, trials.c.state == TrialState.WAITING.value)
+                .order_by(trials.c.number)
+                .limit(1)
+            ).scalar()
+            if waiting is not None:
+                conn.execute(
+                    update(trials)
+                    .where(trials.c.id == waiting)
+                    .values(state=TrialState.RUNNING.value, started_at=now, heartbeat_at=now, attempts=trials.c.attempts + 1)
+                )
+                return self._trial(conn, waiting), False
+            conn.execute(
+                update(studies)
+                .where(studies.c.id == study_id)
+                .values(next_number=studies.c.next_number + 1, next_sample=studies.c.next_sample + 1)
+            )
+            trial_id = conn.execute(
+                trials.insert().values(
+                    study_id=study_id,
+                    number=study["next_number"],
+                    state=TrialState.RUNNING.value,
+                    sample_index=study["next_sample"],
+                    attempts=1,
+                    created_at=now,
+                    started_at=now,
+                    heartbeat_at=now,
+                    user_attrs_json="{}",
+                    system_attrs_json="{}",
+                )
+            ).inserted_primary_key[0]
+            return self._trial(conn, trial_id), True
+
+    def _requeue_stale(self, conn: Connection, study_id: int, now: float, settings: StudySettings) -> None:
+        """A RUNNING trial whose worker stopped heartbeating goes back to the queue (or FAILS after max_attempts)."""
+        stale = conn.execute(
+            select(trials.c.id, trials.c.attempts, trials.c.params_json, trials.c.system_attrs_json).where(
+                trials.c.study_id == study_id,
+                trials.c.state == TrialState.RUNNING.value,
+                trials.c.heartbeat_at < now - settings.stale_after,
+            )
+        ).all()
+        for trial_id, attempts, params_json, attrs_json in stale:
+            reason = f"worker stopped heartbeating for over {settings.stale_after:g}s (attempt {attempts})"
+            attrs = codec.loads(attrs_json)
+            attrs.setdefault("requeued", []).append(reason)
+            if params_json is None or attempts >= settings.max_attempts:
+                why = "no configuration was stored" if params_json is None else f"{attempts} attempts"
+                conn.execute(
+                    update(trials).where(trials.c.id == trial_id).values(
+                        state=TrialState.FAILED.value, finished_at=now, error=f"{reason}; gave up after {why}",
+                        system_attrs_json=codec.dumps(attrs),
+                    )
+                )
+            else:
+                conn.execute(
+                    update(trials).where(trials.c.id == trial_id).values(
+                        state=TrialState.WAITING.value, system_attrs_json=codec.dumps(attrs)
+                    )
+                )
+
+    def set_trial_params(self, trial_id: int, params: Mapping[str, Any], fingerprint: str, claim: bool) -> bool:
+        try:
+            with self._txn() as conn:
+                study_id = conn.execute(select(trials.c.study_id).where(trials.c.id == trial_id)).scalar_one()
+                if claim:
+                    conn.execute(claims.insert().values(study_id=study_id, fingerprint=fingerprint, trial_id=trial_id))
+                conn.execute(
+                    update(trials).where(trials.c.id == trial_id).values(params_json=codec.dumps(dict(params)), fingerprint=fingerprint)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def finish_trial(
+        self, trial_id: int, state: TrialState, values: Mapping[str, float] | None, error: str | None, now: float
+    ) -> TrialRecord:
+        if not state.is_finished:
+            raise StudyError(f"cannot finish a trial as {state.value}", "use COMPLETE, PRUNED or FAILED")
+        with self._txn() as conn:
+            current = conn.execute(select(trials.c.state, trials.c.number).where(trials.c.id == trial_id)).one()
+            if TrialState(current.state).is_finished:
+                raise StudyError(
+                    f"trial {current.number} is already {current.state}", "tell each trial once"
+                )
+            conn.execute(
+                update(trials).where(trials.c.id == trial_id).values(
+                    state=state.value,
+                    values_json=None if values is None else codec.dumps(dict(values)),
+                    error=error,
+                    finished_at=now,
+                )
+            )
+            return self._trial(conn, trial_id)
+
+    def requeue_trial(self, trial_id: int, reason: str) -> None:
+        with self._txn() as conn:
+            attrs = codec.loads(conn.execute(select(trials.c.system_attrs_json).where(trials.c.id == trial_id)).scalar_one())
+            attrs.setdefault("requeued", []).append(reason)
+            conn.execute(
+                update(trials)
+                .where(trials.c.id == trial_id, trials.c.state == TrialState.RUNNING.value)
+                .values(state=TrialState.WAITING.value, system_attrs_json=codec.dumps(attrs))
+            )
+
+    def heartbeat(self, trial_ids: Iterable[int], now: float) -> None:
+        ids = list(trial_ids)
+        if not ids:
+            return
+        with self._txn() as conn:
+            conn.execute(
+                update(trials).where(trials.c.id.in_(ids), trials.c.state == TrialState.RUNNING.value).values(heartbeat_at=now)
+            )
+
+    def enqueue_trial(self, study_id: int, params: Mapping[str, Any], fingerprint: str, claim: bool, now: float) -> int:
+        try:
+            with self._txn() as conn:
+                study = self._lock_study(conn, study_id)
+                number = study["next_number"]
+                conn.execute(update(studies).where(studies.c.id == study_id).values(next_number=studies.c.next_number + 1))
+                trial_id = conn.execute(
+                    trials.insert().values(
+                        study_id=study_id, number=number, state=TrialState.WAITING.value,
+                        params_json=codec.dumps(dict(params)), fingerprint=fingerprint, attempts=0,
+                        created_at=now, user_attrs_json="{}", system_attrs_json=codec.dumps({"enqueued": True}),
+                    )
+                ).inserted_primary_key[0]
+                if claim:
+                    conn.execute(claims.insert().values(study_id=study_id, fingerprint=fingerprint, trial_id=trial_id))
+        except IntegrityError:
+            raise StudyError(
+                f"configuration {fingerprint} was already proposed in this study", "enqueue a different configuration"
+            ) from None
+        return number
+
+    def get_trials(
+        self, study_id: int, states: Iterable[TrialState] | None = None, min_number: int = 0
+    ) -> list[TrialRecord]:
+        query = select(trials).where(trials.c.study_id == study_id)
+        if min_number:
+            query = query.where(trials.c.number >= min_number)
+        if states is not None:
+            query = query.where(trials.c.state.in_([TrialState(s).value for s in states]))
+        with self._txn(readonly=True) as conn:
+            rows = conn.execute(query.order_by(trials.c.number)).mappings().all()
+        return [_record(row) for row in rows]
+
+    def _trial(self, conn: Connection, trial_id: int) -> TrialRecord:
+        return _record(conn.execute(select(trials).where(trials.c.id == trial_id)).mappings().one())
+
+    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
+        with self._txn() as conn:
+            attrs = codec.loads(conn.execute(select(trials.c.user_attrs_json).where(trials.c.id == trial_id)).scalar_one())
+            attrs[key] = value
+            conn.execute(update(trials).where(trials.c.id == trial_id).values(user_attrs_json=codec.dumps(attrs)))
+
+    # -- per-example results --------------------------------------------------------------------
+    def add_example_result(self, trial_id: int, result: ExampleResult) -> None:
+        try:
+            with self._txn() as conn:
+                conn.execute(
+                    examples.insert().values(
+                        trial_id=trial_id,
+                        example_id=result.example_id,
+                        metrics_json=codec.dumps(result.metrics),
+                        cost=result.cost,
+                        latency=result.latency,
+                        prompt_tokens=result.prompt_tokens,
+                        completion_tokens=result.completion_tokens,
+                        error=result.error,
+                        created_at=time.time(),
+                    )
+                )
+        except IntegrityError:
+            raise StudyError(
+                f"example {result.example_id!r} is already recorded for this trial",
+                "record each example once; a resumed trial should skip the examples it has",
+            ) from None
+
+    def get_example_results(self, trial_id: int) -> list[ExampleResult]:
+        with self._txn(readonly=True) as conn:
+            rows = conn.execute(select(examples).where(examples.c.trial_id == trial_id).order_by(examples.c.id)).mappings().all()
+        return [
+            ExampleResult(
+                example_id=r["example_id"], metrics=codec.loads(r["metrics_json"]), cost=r["cost"], latency=r["latency"],
+                prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"], error=r["error"],
+                created_at=_dt(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+
+def _record(row: Mapping[str, Any]) -> TrialRecord:
+    return TrialRecord(
+        number=row["number"],
+        state=TrialState(row["state"]),
+        params=codec.loads(row["params_json"]),
+        fingerprint=row["fingerprint"],
+        values=codec.loads(row["values_json"]),
+        error=row["error"],
+        sample_index=row["sample_index"],
+        attempts=row["attempts"],
+        created_at=_dt(row["created_at"]),
+        started_at=_dt(row["started_at"]),
+        finished_at=_dt(row["finished_at"]),
+        user_attrs=codec.loads(row["user_attrs_json"]),
+        system_attrs=codec.loads(row["system_attrs_json"]),
+        trial_id=row["id"],
+    )

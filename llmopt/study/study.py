@@ -1,0 +1,329 @@
+"""Study: create or reopen a stored study, ask/tell trials, and read its Pareto front.
+
+>>> from llmopt import FloatVar, Space, create_study
+>>> study = create_study("doc", Space({"x": FloatVar(0, 1)}), {"y": "minimize"}, storage=":memory:", seed=0)
+>>> study.optimize(lambda trial: (trial.config["x"] - 0.3) ** 2, n_trials=20)
+>>> round(study.best_trial.params["x"], 1)
+0.3
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from llmopt.errors import SpaceExhaustedError, StorageError, StudyError
+from llmopt.samplers import RandomSampler, Sampler, sampler_from_dict
+from llmopt.samplers.draw import draw_feasible
+from llmopt.space import Space
+from llmopt.storage import Storage, StudyRecord, StudySettings, get_storage
+from llmopt.study.front import hypervolume_of, pareto_records
+from llmopt.study.heartbeat import Heartbeat
+from llmopt.study.live_trial import Trial
+from llmopt.trial import Objective, TrialRecord, TrialState, check_values, parse_objectives
+
+log = logging.getLogger("llmopt.study")
+
+MAX_CLAIM_ATTEMPTS = 100
+Callback = Callable[["Study", TrialRecord], None]
+
+
+class Study:
+    """A stored optimisation: use `create_study` / `load_study` rather than this constructor."""
+
+    def __init__(self, storage: Storage, record: StudyRecord, space: Space, sampler: Sampler) -> None:
+        self.storage = storage
+        self._record = record
+        self.space = space
+        self.sampler = sampler
+        self._heartbeat = Heartbeat(storage, record.settings.heartbeat_interval)
+        self._finished: dict[int, TrialRecord] = {}
+        self._first_open = 0
+
+    def __repr__(self) -> str:
+        return f"Study({self.name!r}, objectives={[o.name for o in self.objectives]}, storage={self.storage.url!r})"
+
+    # -- identity -------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        return self._record.objectives
+
+    @property
+    def seed(self) -> int:
+        return self._record.seed
+
+    @property
+    def settings(self) -> StudySettings:
+        return self._record.settings
+
+    # -- ask / tell -----------------------------------------------------------------------------
+    def ask(self) -> Trial:
+        """Start a trial: a queued one (enqueued or re-queued after a crash) or a newly sampled one."""
+        if self.sampler.unique and self.sampler.uses_history:
+            history = self._history()
+            if not any(t.state == TrialState.WAITING for t in history):
+                self._sample(history, np.random.default_rng([self.seed, 0, 0]))  # raises if exhausted
+        record, new = self.storage.start_trial(self._record.study_id, time.time())
+        self._heartbeat.add(record.trial_id)
+        if not new:
+            return Trial(self, record.trial_id, record.number, self.space.config(record.params or {}))
+        try:
+            params, fingerprint = self._propose(record)
+        except BaseException:
+            self._heartbeat.remove(record.trial_id)
+            self.storage.finish_trial(record.trial_id, TrialState.FAILED, None, "no configuration could be proposed", time.time())
+            raise
+        return Trial(self, record.trial_id, record.number, self.space.config(params))
+
+    def _propose(self, record: TrialRecord) -> tuple[dict[str, Any], str]:
+        """Sample with an rng derived from (seed, sample index, attempt); retry when another worker claimed the point."""
+        for attempt in range(MAX_CLAIM_ATTEMPTS):
+            rng = np.random.default_rng([self.seed, record.sample_index or 0, attempt])
+            history = self._history() if self.sampler.uses_history else []
+            params = self._sample(history, rng)
+            fingerprint = self.space.config(params).fingerprint
+            if self.storage.set_trial_params(record.trial_id, params, fingerprint, claim=self.sampler.unique):
+                return params, fingerprint
+        raise StorageError(
+            f"{MAX_CLAIM_ATTEMPTS} proposals in a row were already claimed by other workers",
+            "use fewer workers for this finite space",
+        )
+
+    def _sample(self, history: Sequence[TrialRecord], rng: np.random.Generator) -> dict[str, Any]:
+        params = self.sampler.sample(self.space, history, self.objectives, rng)
+        broken = self.space.violations(params)
+        if broken:
+            raise StudyError(f"{type(self.sampler).__name__} proposed an infeasible configuration ({broken})", "report this sampler bug")
+        return params
+
+    def tell(
+        self,
+        trial: Trial | int,
+        values: Any = None,
+        *,
+        state: TrialState | str | None = None,
+        error: str | None = None,
+    ) -> TrialRecord:
+        """Finish a trial. Values that are missing, NaN or of the wrong count make it FAILED, with the reason stored."""
+        trial_id = trial.trial_id if isinstance(trial, Trial) else self._trial_id_of(trial)
+        state = TrialState(state) if state is not None else (TrialState.FAILED if values is None and error else TrialState.COMPLETE)
+        checked: dict[str, float] | None = None
+        if state == TrialState.COMPLETE or (state == TrialState.PRUNED and values is not None):
+            try:
+                checked = check_values(values, self.objectives)
+            except StudyError as exc:
+                state, error = TrialState.FAILED, exc.message
+        self._heartbeat.remove(trial_id)
+        record = self.storage.finish_trial(trial_id, state, checked, error, time.time())
+        if record.state == TrialState.FAILED:
+            log.warning("trial %d FAILED: %s", record.number, (record.error or "").splitlines()[0] if record.error else "")
+        else:
+            log.info("trial %d %s %s", record.number, record.state.value, record.values)
+        return record
+
+    def _trial_id_of(self, number: int) -> int:
+        for t in self.storage.get_trials(self._record.study_id, min_number=number):
+            if t.number == number and t.trial_id is not None:
+                return t.trial_id
+        raise StudyError(f"study {self.name!r} has no trial number {number}", "pass a Trial from ask() or an existing number")
+
+    def enqueue(self, params: Mapping[str, Any]) -> int:
+        """Queue a configuration to run before any sampled one; returns its trial number."""
+        config = self.space.validate(params)
+        return self.storage.enqueue_trial(
+            self._record.study_id, config.to_dict(), config.fingerprint, self.sampler.unique, time.time()
+        )
+
+    # -- the loop -------------------------------------------------------------------------------------
+    def optimize(
+        self,
+        fn: Callable[[Trial], Any],
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        *,
+        catch: tuple[type[BaseException], ...] = (Exception,),
+        callbacks: Iterable[Callback] = (),
+    ) -> None:
+        """Run `fn(trial)` on new trials until `n_trials` ran, `timeout` seconds passed or the space is exhausted.
+
+        `fn` returns one value per objective (a number, a sequence in objective order, or a
+        mapping by name). An exception of a `catch` type fails that trial and the loop goes on;
+        Ctrl-C puts the running trial back in the queue, so resuming runs it again.
+        """
+        if n_trials is not None and n_trials < 0:
+            raise StudyError(f"n_trials must be >= 0, got {n_trials}", "pass a positive number")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        callbacks = list(callbacks)
+        done = 0
+        while (n_trials is None or done < n_trials) and (deadline is None or time.monotonic() < deadline):
+            try:
+                trial = self.ask()
+            except SpaceExhaustedError as exc:
+                log.info("study %s: %s", self.name, exc.message)
+                break
+            record = self._run_one(fn, trial, catch)
+            done += 1
+            for callback in callbacks:
+                callback(self, record)
+
+    def _run_one(self, fn: Callable[[Trial], Any], trial: Trial, catch: tuple[type[BaseException], ...]) -> TrialRecord:
+        try:
+            raw = fn(trial)
+        except KeyboardInterrupt:
+            self._heartbeat.remove(trial.trial_id)
+            self.storage.requeue_trial(trial.trial_id, "interrupted (KeyboardInterrupt)")
+            raise
+        except catch as exc:
+            text = "".join(traceback.format_exception(exc)[-8:])
+            return self.tell(trial, state=TrialState.FAILED, error=f"{type(exc).__name__}: {exc}\n{text}"[:8000])
+        except BaseException:
+            self._heartbeat.remove(trial.trial_id)
+            self.storage.requeue_trial(trial.trial_id, "worker stopped by an uncaught exception")
+            raise
+        return self.tell(trial, raw)
+
+    # -- reading results ---------------------------------------------------------------------------
+    @property
+    def trials(self) -> list[TrialRecord]:
+        """All trials, ordered by number, fresh from storage."""
+        return self.storage.get_trials(self._record.study_id)
+
+    def get_trials(self, states: Iterable[TrialState | str] | None = None) -> list[TrialRecord]:
+        return self.storage.get_trials(self._record.study_id, None if states is None else [TrialState(s) for s in states])
+
+    def _history(self) -> list[TrialRecord]:
+        """Every trial, re-reading only those not known finished (finished trials do not change)."""
+        fetched = self.storage.get_trials(self._record.study_id, min_number=self._first_open)
+        open_ = []
+        for record in fetched:
+            if record.state.is_finished:
+                self._finished[record.number] = record
+            else:
+                open_.append(record)
+        if open_:
+            self._first_open = open_[0].number
+        elif fetched:
+            self._first_open = fetched[-1].number + 1
+        return sorted([*self._finished.values(), *open_], key=lambda t: t.number)
+
+    def pareto_front(self) -> list[TrialRecord]:
+        """The non-dominated COMPLETE trials, best first on the first objective."""
+        return pareto_records(self.get_trials([TrialState.COMPLETE]), self.objectives)
+
+    def hypervolume(self, reference: Sequence[float] | None = None) -> float:
+        """Hypervolume of the front (see `llmopt.study.front.hypervolume_of` for the default reference)."""
+        return hypervolume_of(self.get_trials([TrialState.COMPLETE]), self.objectives, reference)
+
+    @property
+    def best_trial(self) -> TrialRecord:
+        """The best COMPLETE trial of a single-objective study."""
+        if len(self.objectives) != 1:
+            raise StudyError(f"best_trial needs one objective, this study has {len(self.objectives)}", "use pareto_front()")
+        front = self.pareto_front()
+        if not front:
+            raise StudyError(f"study {self.name!r} has no COMPLETE trial yet", "run optimize() first")
+        return front[0]
+
+    def close(self) -> None:
+        """Stop the heartbeat thread and release database connections."""
+        self._heartbeat.stop()
+        self.storage.close()
+
+
+def create_study(
+    name: str | None = None,
+    space: Space | Mapping[str, Any] | None = None,
+    objectives: Any = None,
+    storage: Storage | str | None = None,
+    sampler: Sampler | None = None,
+    seed: int | None = None,
+    load_if_exists: bool = False,
+    *,
+    heartbeat_interval: float = 15.0,
+    stale_after: float = 60.0,
+    max_attempts: int = 3,
+) -> Study:
+    """Create a stored study (or reopen it with `load_if_exists=True`).
+
+    Everything is checked before anything is written: the space must serialise, be feasible
+    and suit the sampler; reopening checks the space, objectives and seed match.
+    """
+    if space is None:
+        raise StudyError("create_study needs a space", "pass space=Space({...})")
+    space = space if isinstance(space, Space) else Space(space)
+    parsed = parse_objectives(objectives if objectives is not None else {"value": "minimize"})
+    sampler = sampler or RandomSampler()
+    name = name or f"study-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    if stale_after <= heartbeat_interval:
+        raise StudyError(
+            f"stale_after ({stale_after}s) must exceed heartbeat_interval ({heartbeat_interval}s)",
+            "use e.g. stale_after = 4 * heartbeat_interval",
+        )
+    space_json = space.to_json()  # raises for implementations that cannot be stored
+    _probe(space, sampler)
+    store = get_storage(storage)
+    if load_if_exists:
+        try:
+            existing = store.get_study(name)
+        except StudyError:
+            existing = None
+        if existing is not None:
+            _check_same(existing, space, parsed, seed)
+            return Study(store, existing, Space.from_json(existing.space_json), sampler)
+    record = store.create_study(
+        name, space_json, parsed, sampler.to_dict(),
+        seed if seed is not None else secrets.randbits(63),
+        StudySettings(heartbeat_interval, stale_after, max_attempts),
+    )
+    return Study(store, record, space, sampler)
+
+
+def load_study(name: str, storage: Storage | str | None = None, sampler: Sampler | None = None) -> Study:
+    """Reopen a stored study by name; trial numbering and sampling continue where they stopped."""
+    store = get_storage(storage, create=False)
+    record = store.get_study(name)
+    space = Space.from_json(record.space_json)
+    return Study(store, record, space, sampler or sampler_from_dict(record.sampler))
+
+
+def delete_study(name: str, storage: Storage | str | None = None) -> None:
+    """Delete a study with its trials and per-example results."""
+    get_storage(storage, create=False).delete_study(name)
+
+
+def _probe(space: Space, sampler: Sampler) -> None:
+    """Fail at creation, not at trial 37: the space must have a feasible point the sampler can reach."""
+    if hasattr(sampler, "size"):
+        sampler.size(space)
+    else:
+        draw_feasible(space, np.random.default_rng(0), max_tries=5000)
+
+
+def _check_same(existing: StudyRecord, space: Space, objectives: tuple[Objective, ...], seed: int | None) -> None:
+    stored_space = Space.from_json(existing.space_json)
+    if stored_space != space:
+        raise StudyError(
+            f"study {existing.name!r} exists with a different space (stored {stored_space!r}, given {space!r})",
+            "use load_study() to reopen it as stored, or a new study name",
+        )
+    if tuple(o.to_dict() for o in existing.objectives) != tuple(o.to_dict() for o in objectives):
+        raise StudyError(
+            f"study {existing.name!r} exists with objectives {[o.to_dict() for o in existing.objectives]}, "
+            f"given {[o.to_dict() for o in objectives]}",
+            "use the same objectives, or a new study name",
+        )
+    if seed is not None and seed != existing.seed:
+        raise StudyError(
+            f"study {existing.name!r} was created with seed {existing.seed}, given seed {seed}",
+            "drop seed= to reuse the stored one, or use a new study name",
+        )
