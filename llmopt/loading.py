@@ -1,0 +1,67 @@
+"""Load a search space or an objective from a Python file by path (`spaces/`, `objectives/`).
+
+A space file defines `SPACE` (a `Space`). An objective file defines `OBJECTIVES`
+(name -> direction) and `evaluate(trial)`, returning one value per objective.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from llmopt.errors import LLMOptError
+from llmopt.space import Space
+
+
+def load_module(path: str | Path) -> ModuleType:
+    """Import a Python file under a name derived from its absolute path (loaded once per process)."""
+    file = Path(path).resolve()
+    if not file.is_file():
+        raise LLMOptError(f"no such file: {path}", "check the path (it is relative to the current directory)")
+    name = f"llmopt_user_{file.stem}_{hashlib.sha1(str(file).encode()).hexdigest()[:8]}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise LLMOptError(f"cannot import {path}", "give a .py file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def load_space(path: str | Path) -> Space:
+    space = getattr(load_module(path), "SPACE", None)
+    if not isinstance(space, Space):
+        raise LLMOptError(f"{path} defines no SPACE", "assign SPACE = Space({...}) at module level")
+    return space
+
+
+@dataclass(frozen=True)
+class LoadedObjective:
+    """What `llmopt optimize` needs from an objective file."""
+
+    objectives: Mapping[str, str]
+    evaluate: Callable[[Any], Any]
+
+
+def load_objective(path: str | Path) -> LoadedObjective:
+    module = load_module(path)
+    objectives = getattr(module, "OBJECTIVES", None)
+    evaluate = getattr(module, "evaluate", None)
+    if not isinstance(objectives, Mapping) or not callable(evaluate):
+        raise LLMOptError(
+            f"{path} must define OBJECTIVES (name -> 'maximize'/'minimize') and evaluate(trial)",
+            "see objectives/simulated_qa.py for the shape",
+        )
+    return LoadedObjective(objectives=objectives, evaluate=evaluate)

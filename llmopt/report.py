@@ -1,0 +1,83 @@
+"""Rows for reports (the Pareto front, trial lists) and their renderers: aligned table, JSON, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from llmopt.trial import Objective, TrialRecord
+
+FORMATS = ("table", "json", "csv")
+
+
+def trial_rows(
+    records: Sequence[TrialRecord],
+    objectives: Sequence[Objective],
+    with_state: bool = False,
+    param_order: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """One flat dict per trial: number, [state], objective values, then the configuration.
+
+    `param_order` (the space's paths) fixes the column order whatever each trial activated.
+    """
+    rank = {path: i for i, path in enumerate(param_order)}
+    rows = []
+    for r in records:
+        row: dict[str, Any] = {"trial": r.number}
+        if with_state:
+            row["state"] = r.state.value
+        for o in objectives:
+            row[o.name] = None if not r.values else r.values.get(o.name)
+        params = r.params or {}
+        for path in param_order:
+            row[path] = params.get(path)
+        row.update({k: v for k, v in params.items() if k not in rank})
+        if with_state and r.error:
+            row["error"] = r.error.splitlines()[0][:120]
+        rows.append(row)
+    return rows
+
+
+def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    cols: dict[str, None] = {}
+    for row in rows:
+        cols.update(dict.fromkeys(row))
+    return list(cols)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return f"{value:.6g}"
+    return str(value)
+
+
+def render(rows: Sequence[dict[str, Any]], fmt: str) -> str:
+    """Render rows as an aligned text table, a JSON list, or CSV with a header."""
+    if fmt == "json":
+        return json.dumps(list(rows), indent=2, default=str)
+    cols = _columns(rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in cols})
+        return buf.getvalue().rstrip("\n")
+    if fmt != "table":
+        raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS}")
+    if not rows:
+        return "(no trials)"
+    cells = [[_cell(row.get(c)) for c in cols] for row in rows]
+    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(cols)]
+    head = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(v.ljust(w) for v, w in zip(line, widths)) for line in cells]
+    return "\n".join([head, rule, *body])
