@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from llmopt.errors import SpaceError
 from llmopt.space.config import Config
@@ -143,7 +144,11 @@ class Space:
 
     # -- serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        dumped = self.root.model_dump(mode="json")
+        try:
+            dumped = self.root.model_dump(mode="json")
+        except PydanticSerializationError as exc:  # an impl or predicate that has no import path
+            text = str(exc)
+            raise SpaceError(text.split("SpaceError: ", 1)[-1]) from None
         return {"variables": dumped["variables"], "constraints": dumped["constraints"]}
 
     def to_json(self) -> str:

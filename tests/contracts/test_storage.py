@@ -1,0 +1,141 @@
+"""One contract every storage backend passes: SQLite file, in-memory SQLite, real PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from llmopt.errors import DuplicateStudyError, StudyError, StudyNotFoundError
+from llmopt.storage import StudySettings, get_storage
+from llmopt.trial import ExampleResult, Objective, TrialState
+
+OBJECTIVES = (Objective("accuracy", "maximize"), Objective("cost", "minimize"))
+
+
+@pytest.fixture
+def storage(storage_url: str):
+    store = get_storage(storage_url)
+    yield store
+    store.close()
+
+
+def _study(storage, name: str, settings: StudySettings = StudySettings()):
+    return storage.create_study(name, '{"variables":{}}', OBJECTIVES, {"type": "random"}, 42, settings)
+
+
+def test_create_get_list_delete(storage, unique_name: str) -> None:
+    record = _study(storage, unique_name)
+    again = storage.get_study(unique_name)
+    assert again == record
+    assert again.objectives == OBJECTIVES and again.seed == 42 and again.sampler == {"type": "random"}
+    assert unique_name in [s.name for s in storage.list_studies()]
+    with pytest.raises(DuplicateStudyError, match="load_if_exists"):
+        _study(storage, unique_name)
+    storage.delete_study(unique_name)
+    with pytest.raises(StudyNotFoundError):
+        storage.get_study(unique_name)
+
+
+def test_trial_lifecycle_and_values_round_trip(storage, unique_name: str) -> None:
+    study = _study(storage, unique_name)
+    trial, new = storage.start_trial(study.study_id, time.time())
+    assert new and trial.state == TrialState.RUNNING and trial.number == 0 and trial.sample_index == 0
+    assert storage.set_trial_params(trial.trial_id, {"a": 1, "b": "x", "c": 0.5, "d": None, "e": True}, "fp0", claim=False)
+    done = storage.finish_trial(trial.trial_id, TrialState.COMPLETE, {"accuracy": 0.5, "cost": math.inf}, None, time.time())
+    assert done.state == TrialState.COMPLETE
+    assert done.values == {"accuracy": 0.5, "cost": math.inf}
+    assert done.params == {"a": 1, "b": "x", "c": 0.5, "d": None, "e": True}
+    assert done.duration is not None and done.duration >= 0
+    with pytest.raises(StudyError, match="already COMPLETE"):
+        storage.finish_trial(trial.trial_id, TrialState.FAILED, None, "late", time.time())
+    second, _ = storage.start_trial(study.study_id, time.time())
+    storage.finish_trial(second.trial_id, TrialState.FAILED, None, "ValueError: boom", time.time())
+    records = storage.get_trials(study.study_id)
+    assert [r.number for r in records] == [0, 1]
+    assert records[1].state == TrialState.FAILED and records[1].error == "ValueError: boom"
+    assert [r.number for r in storage.get_trials(study.study_id, [TrialState.FAILED])] == [1]
+    assert [r.number for r in storage.get_trials(study.study_id, min_number=1)] == [1]
+
+
+def test_numbers_continue_and_waiting_trials_come_first(storage, unique_name: str) -> None:
+    study = _study(storage, unique_name)
+    first, _ = storage.start_trial(study.study_id, time.time())
+    number = storage.enqueue_trial(study.study_id, {"a": 2}, "fp-q", claim=False, now=time.time())
+    assert number == 1
+    queued, new = storage.start_trial(study.study_id, time.time())
+    assert not new and queued.number == 1 and queued.params == {"a": 2} and queued.sample_index is None
+    fresh, new = storage.start_trial(study.study_id, time.time())
+    assert new and fresh.number == 2 and fresh.sample_index == 1  # the queued trial took no sample index
+
+
+def test_claims_are_unique_per_study(storage, unique_name: str) -> None:
+    study = _study(storage, unique_name)
+    other = _study(storage, unique_name + "-other")
+    a, _ = storage.start_trial(study.study_id, time.time())
+    b, _ = storage.start_trial(study.study_id, time.time())
+    c, _ = storage.start_trial(other.study_id, time.time())
+    assert storage.set_trial_params(a.trial_id, {"x": 1}, "same", claim=True)
+    assert not storage.set_trial_params(b.trial_id, {"x": 1}, "same", claim=True)
+    assert storage.get_trials(study.study_id)[1].params is None  # the losing write left nothing behind
+    assert storage.set_trial_params(c.trial_id, {"x": 1}, "same", claim=True)  # other study: free
+
+
+def test_stale_trials_are_requeued_then_failed(storage, unique_name: str) -> None:
+    study = _study(storage, unique_name, StudySettings(heartbeat_interval=0.01, stale_after=1.0, max_attempts=2))
+    now = time.time()
+    trial, _ = storage.start_trial(study.study_id, now)
+    storage.set_trial_params(trial.trial_id, {"x": 1}, "fp", claim=False)
+    # 5 s later without a heartbeat: the trial is stale, goes back to the queue and is claimed again
+    again, new = storage.start_trial(study.study_id, now + 5)
+    assert not new and again.number == trial.number and again.attempts == 2
+    assert "heartbeat" in again.system_attrs["requeued"][0]
+    storage.heartbeat([again.trial_id], now + 6)
+    fresh, new = storage.start_trial(study.study_id, now + 6.5)  # heartbeat kept it alive
+    assert new and fresh.number == 1
+    storage.finish_trial(fresh.trial_id, TrialState.COMPLETE, {"accuracy": 1, "cost": 1}, None, now + 6.5)
+    # stale again after max_attempts: FAILED with the reason
+    storage.start_trial(study.study_id, now + 20)
+    failed = storage.get_trials(study.study_id)[0]
+    assert failed.state == TrialState.FAILED and "gave up after 2 attempts" in failed.error
+
+
+def test_requeue_trial(storage, unique_name: str) -> None:
+    study = _study(storage, unique_name)
+    trial, _ = storage.start_trial(study.study_id, time.time())
+    storage.set_trial_params(trial.trial_id, {"x": 1}, "fp", claim=False)
+    storage.requeue_trial(trial.trial_id, "interrupted")
+    assert storage.get_trials(study.study_id)[0].state == TrialState.WAITING
+    again, new = storage.start_trial(study.study_id, time.time())
+    assert not new and again.number == 0
+
+
+def test_example_results_round_trip(storage, unique_name: str) -> None:
+    study = _study(storage, unique_name)
+    trial, _ = storage.start_trial(study.study_id, time.time())
+    storage.add_example_result(trial.trial_id, ExampleResult("q1", {"em": 1.0}, cost=0.001, latency=0.5, prompt_tokens=10, completion_tokens=3))
+    storage.add_example_result(trial.trial_id, ExampleResult("q2", {"em": math.nan}, error="timeout"))
+    results = storage.get_example_results(trial.trial_id)
+    assert [r.example_id for r in results] == ["q1", "q2"]
+    assert results[0].metrics == {"em": 1.0} and results[0].cost == 0.001 and results[0].prompt_tokens == 10
+    assert math.isnan(results[1].metrics["em"]) and results[1].error == "timeout"
+    with pytest.raises(StudyError, match="already recorded"):
+        storage.add_example_result(trial.trial_id, ExampleResult("q1", {"em": 0.0}))
+    assert len(storage.get_example_results(trial.trial_id)) == 2
+
+
+def test_user_attrs(storage, unique_name: str) -> None:
+    study = _study(storage, unique_name)
+    trial, _ = storage.start_trial(study.study_id, time.time())
+    storage.set_trial_user_attr(trial.trial_id, "note", {"k": [1, 2]})
+    assert storage.get_trials(study.study_id)[0].user_attrs == {"note": {"k": [1, 2]}}
+
+
+def test_delete_removes_trials_and_examples(storage, unique_name: str) -> None:
+    study = _study(storage, unique_name)
+    trial, _ = storage.start_trial(study.study_id, time.time())
+    storage.add_example_result(trial.trial_id, ExampleResult("q1"))
+    storage.delete_study(unique_name)
+    recreated = _study(storage, unique_name)
+    assert storage.get_trials(recreated.study_id) == []
