@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 from llmopt.errors import StorageError
@@ -33,19 +33,25 @@ def normalize_url(url: str | os.PathLike[str] | None) -> str:
     return url
 
 
+def parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except Exception as exc:
+        raise StorageError(
+            f"storage URL {url!r} is not valid: {exc}", "use e.g. sqlite:///study.db or postgresql+psycopg://user@host/db"
+        ) from None
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL, or None for in-memory and other databases."""
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)
 
 
 def make_engine(url: str) -> Engine:
-    try:
-        parsed = make_url(url)
-    except Exception as exc:
-        raise StorageError(f"storage URL {url!r} is not valid: {exc}", "use e.g. sqlite:///study.db or postgresql+psycopg://user@host/db") from None
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url)
