@@ -14,9 +14,14 @@ if TYPE_CHECKING:
 class Trial:
     """One running trial of a study: read its `config`, record per-example results, then `tell`.
 
-    >>> # def objective(trial):
-    >>> #     temperature = trial.config["temperature"]
-    >>> #     trial.record_example("q1", {"accuracy": 1.0}, cost=0.0004, latency=0.8)
+    >>> study = create_study("t", Space({"temperature": FloatVar(0, 1)}), {"accuracy": "maximize"}, storage=":memory:")
+    >>> trial = study.ask()
+    >>> 0 <= trial.config["temperature"] <= 1
+    True
+    >>> trial.record_example("q1", {"accuracy": 1.0}, cost=0.0004, latency=0.8).example_id
+    'q1'
+    >>> study.tell(trial, 1.0).state.value
+    'COMPLETE'
     """
 
     def __init__(self, study: Study, trial_id: int, number: int, config: Config) -> None:

@@ -1,0 +1,60 @@
+"""The layering holds: each package imports only from the layers below it (read from the source)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "llmopt"
+
+# package -> llmopt packages it may import (besides itself)
+ALLOWED = {
+    "errors": set(),
+    "space": {"errors"},
+    "trial": {"errors"},
+    "pareto": set(),
+    "samplers": {"errors", "space", "trial", "pareto"},
+    "storage": {"errors", "trial"},
+    "study": {"errors", "space", "trial", "pareto", "samplers", "storage"},
+    "report": {"trial"},
+    "loading": {"errors", "space"},
+    "cli": {"errors", "report", "loading", "samplers", "storage", "study"},
+}
+
+
+def modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if p.name not in {"__init__.py", "__main__.py"} or p.parent != PACKAGE)
+
+
+def imports_of(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def layer_of(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0].removesuffix(".py")
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_follow_the_layers(path: Path) -> None:
+    layer = layer_of(path)
+    allowed = ALLOWED[layer] | {layer}
+    for name in imports_of(path):
+        if name.startswith("llmopt."):
+            target = name.split(".")[1]
+            assert target in allowed, f"{path.relative_to(PACKAGE)} imports {name}; {layer} may import {sorted(allowed)}"
+        if name.split(".")[0] == "sqlalchemy":
+            assert path.relative_to(PACKAGE).parts[:2] == ("storage", "sql"), f"{path} imports SQLAlchemy outside storage/sql"
+        if name.split(".")[0] == "litellm":
+            assert path.name == "_litellm.py", f"{path} imports litellm outside evaluation/_litellm.py"
+    if layer not in {"cli"}:
+        calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)]
+        assert not any(isinstance(c.func, ast.Name) and c.func.id == "print" for c in calls), "only the CLI prints"
