@@ -51,7 +51,12 @@ class GridSampler(Sampler):
                 pts = np.geomspace(var.low, var.high, self.float_points)
             else:
                 pts = np.linspace(var.low, var.high, self.float_points)
-            return [var.snap(float(f"{p:.12g}")) for p in pts]
+            return list(dict.fromkeys(var.snap(float(f"{p:.12g}")) for p in pts))  # FloatVar(0, 0): one point
+        if var.kind in ("int", "float") and var.grid_size() > MAX_POINTS:
+            raise SpaceError(
+                f"the grid has more than {MAX_POINTS:,} points ({path!r} alone has {var.grid_size():,})",
+                "use a coarser step, or a RandomSampler",
+            )
         return var.grid()
 
     def points(self, space: Space) -> list[dict[str, Any]]:

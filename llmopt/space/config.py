@@ -64,7 +64,13 @@ class Config(Mapping[str, Any]):
         return f"Config({self._values!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Mapping) and self._values == dict(other)
+        """Equal canonical JSON: keeps True, 1 and 1.0 apart, as fingerprints and choices do."""
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        try:
+            return self.canonical_json() == canonical_json(dict(other))
+        except (TypeError, ValueError):
+            return False
 
     def __hash__(self) -> int:
         return hash(self.canonical_json())

@@ -13,12 +13,26 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from llmopt.errors import SpaceError
-from llmopt.space.imports import import_path_of, resolve_import_path
+from llmopt.space.imports import check_import_path, import_path_of, resolve_import_path
 
 Condition = dict[str, Any]
+
+
+def normalise_condition(condition: Any) -> Any:
+    """Sets and tuples become lists (sets sorted), so a condition always serialises the same way."""
+    if not isinstance(condition, dict):
+        return condition
+    out = {}
+    for path, wanted in condition.items():
+        if isinstance(wanted, (set, frozenset)):
+            wanted = sorted(wanted, key=lambda v: (type(v).__name__, repr(v)))
+        elif isinstance(wanted, tuple):
+            wanted = list(wanted)
+        out[path] = wanted
+    return out
 
 
 def _accepted(value: Any) -> list[Any]:
@@ -73,6 +87,8 @@ class Forbid(_Constraint):
     kind: Literal["forbid"] = "forbid"
     when: Condition
 
+    _normalise = field_validator("when", mode="before")(lambda v: normalise_condition(v))
+
     def __init__(self, when: Condition | None = None, **data: Any) -> None:
         if when is not None:
             data["when"] = when
@@ -100,6 +116,8 @@ class Implies(_Constraint):
     kind: Literal["implies"] = "implies"
     when: Condition
     then: Condition
+
+    _normalise = field_validator("when", "then", mode="before")(lambda v: normalise_condition(v))
 
     def __init__(self, when: Condition | None = None, then: Condition | None = None, **data: Any) -> None:
         data.update({k: v for k, v in (("when", when), ("then", then)) if v is not None})
@@ -139,7 +157,9 @@ class Predicate(_Constraint):
 
     @model_validator(mode="after")
     def _validate(self) -> Predicate:
-        if not (callable(self.fn) or isinstance(self.fn, str)):
+        if isinstance(self.fn, str):
+            check_import_path(self.fn, f"predicate {self.name!r} fn")
+        elif not callable(self.fn):
             raise SpaceError(f"predicate {self.name!r}: fn must be callable, got {self.fn!r}", "pass a function")
         return self
 

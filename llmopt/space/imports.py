@@ -30,6 +30,15 @@ def import_path_of(obj: Any) -> str:
     return path
 
 
+def check_import_path(path: str, what: str) -> None:
+    """Refuse malformed paths at definition time rather than at first use."""
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name.strip() or not attr.strip():
+        raise SpaceError(
+            f"{what} {path!r} is not an import path", "give the object itself or a path like 'package.module:Name'"
+        )
+
+
 def resolve_import_path(path: str) -> Any:
     """Import `package.module:Name` (Name may be dotted for nested attributes)."""
     module_name, _, attr = path.partition(":")

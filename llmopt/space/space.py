@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import PydanticSerializationError
 
 from llmopt.errors import SpaceError
 from llmopt.space.config import Config
-from llmopt.space.constraints import Constraint
-from llmopt.space.variables import CompositeVar, LeafVar, ModuleVar, space_error_from
+from llmopt.space.constraints import Constraint, Predicate
+from llmopt.space.imports import import_path_of
+from llmopt.space.variables import CompositeVar, FloatVar, LeafVar, ModuleVar, space_error_from
 
 Activation = tuple[tuple[str, str], ...]  # (module path, option name) pairs that must all hold
 
@@ -64,7 +64,10 @@ class Space:
 
     def __init__(self, variables: Mapping[str, Any], constraints: Iterable[Any] = ()) -> None:
         if isinstance(variables, CompositeVar):
-            self.root = variables
+            extra = list(constraints)
+            self.root = variables if not extra else CompositeVar(
+                variables=variables.variables, constraints=[*variables.constraints, *extra]
+            )
         else:
             self.root = CompositeVar(variables=dict(variables), constraints=list(constraints))
         self.leaves: list[Leaf] = []
@@ -121,7 +124,7 @@ class Space:
 
     def validate(self, values: Mapping[str, Any]) -> Config:
         """Check a user-given configuration fully and return it as a Config."""
-        values = dict(values)
+        values = {k: _as_float_if_needed(self.by_path.get(k), v) for k, v in values.items()}
         active = self.active_leaves(values)
         problems = []
         for leaf in active:
@@ -144,16 +147,24 @@ class Space:
 
     # -- serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        try:
-            dumped = self.root.model_dump(mode="json")
-        except PydanticSerializationError as exc:  # an impl or predicate that has no import path
-            text = str(exc)
-            raise SpaceError(text.split("SpaceError: ", 1)[-1]) from None
+        self._check_importable()
+        dumped = self.root.model_dump(mode="json")
         return {"variables": dumped["variables"], "constraints": dumped["constraints"]}
 
     def to_json(self) -> str:
         """JSON that keeps the variables' order, which fixes the order they are sampled in."""
         return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
+
+    def _check_importable(self) -> None:
+        """Raise the SpaceError (with its hint) for an impl or predicate that has no import path."""
+        for leaf in self.leaves:
+            if isinstance(leaf.var, ModuleVar):
+                for option in leaf.var.options.values():
+                    if option.impl is not None and not isinstance(option.impl, str):
+                        import_path_of(option.impl)
+        for scoped in self.constraints:
+            if isinstance(scoped.constraint, Predicate) and not isinstance(scoped.constraint.fn, str):
+                import_path_of(scoped.constraint.fn)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Space:
@@ -187,10 +198,18 @@ class Space:
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Space) and self.to_dict() == other.to_dict()
+        """Equal definitions in the same order (the order fixes sampling, so it counts)."""
+        return isinstance(other, Space) and self.to_json() == other.to_json()
 
     def __hash__(self) -> int:
         return hash(self.to_json())
 
     def __repr__(self) -> str:
         return f"Space({[leaf.path for leaf in self.leaves]}, constraints={len(self.constraints)})"
+
+
+def _as_float_if_needed(leaf: Leaf | None, value: Any) -> Any:
+    """`1` given for a FloatVar is stored as `1.0`, so it has the same fingerprint as a sampled 1.0."""
+    if leaf is not None and isinstance(leaf.var, FloatVar) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 
 from llmopt.errors import SpaceError
 from llmopt.space.constraints import Constraint
-from llmopt.space.imports import import_path_of, resolve_import_path
+from llmopt.space.imports import check_import_path, import_path_of, resolve_import_path
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 ChoiceValue = Union[bool, int, float, str, None]
@@ -54,6 +54,7 @@ def space_error_from(exc: ValidationError) -> SpaceError:
             hint = hint or "add it"
         else:
             lines.append(f"{where}{err['msg']} (got {err.get('input')!r})")
+            hint = hint or "give a value of the type and range the field needs"
     return SpaceError("; ".join(lines), hint)
 
 
@@ -118,7 +119,7 @@ class FloatVar(_Var):
         if self.step is None:
             return value
         k = round((value - self.low) / self.step)
-        return min(float(f"{self.low + k * self.step:.12g}"), self.high)
+        return min(max(float(f"{self.low + k * self.step:.12g}"), self.low), self.high)
 
     def grid(self) -> list[float]:
         """Every point of the step grid; a float without a step has no grid."""
@@ -127,8 +128,10 @@ class FloatVar(_Var):
                 f"FloatVar [{self.low}, {self.high}] has no step, so it has no grid",
                 "give it a step, or pass GridSampler(float_points=N)",
             )
-        n = round((self.high - self.low) / self.step)
-        return [self.snap(self.low + i * self.step) for i in range(n + 1)]
+        return [self.snap(self.low + i * self.step) for i in range(self.grid_size())]
+
+    def grid_size(self) -> int:
+        return round((self.high - self.low) / self.step) + 1 if self.step is not None else 0
 
     def contains(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -164,6 +167,9 @@ class IntVar(_Var):
         value = min(max(value, self.low), self.high)
         k = round((value - self.low) / self.stride)
         return min(self.low + k * self.stride, self.high)
+
+    def grid_size(self) -> int:
+        return (self.high - self.low) // self.stride + 1
 
     def grid(self) -> list[int]:
         return list(range(self.low, self.high + 1, self.stride))
@@ -223,16 +229,13 @@ class ModuleOption(_Var):
     def _validate(self) -> ModuleOption:
         for name in self.params:
             check_name(name, "sub-variable")
-        if isinstance(self.impl, str) and ":" not in self.impl:
-            raise SpaceError(
-                f"impl {self.impl!r} is not an import path",
-                "give the object itself or a path like 'package.module:Name'",
-            )
+        if isinstance(self.impl, str):
+            check_import_path(self.impl, "impl")
         return self
 
     @field_serializer("impl")
     def _serialise_impl(self, impl: Any) -> str | None:
-        return None if impl is None or isinstance(impl, str) else import_path_of(impl)
+        return impl if impl is None or isinstance(impl, str) else import_path_of(impl)
 
     def resolve(self) -> Any:
         """The implementation object, importing it when stored as a path."""

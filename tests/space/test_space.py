@@ -439,7 +439,6 @@ def test_constraint_inside_module_params_with_impossible_value():
         )
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Space(CompositeVar(...), constraints=[...]) silently drops `constraints`")
 def test_space_from_composite_keeps_extra_constraints():
     space = Space(CompositeVar({"a": IntVar(0, 3)}), constraints=[Forbid({"a": 0})])
     assert not space.is_feasible({"a": 0})
@@ -479,11 +478,6 @@ def test_variable_order_is_kept_and_part_of_the_fingerprint():
     assert [l.path for l in Space.from_json(a.to_json()).leaves] == ["x", "y"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Space.__eq__ compares to_dict() (order-blind) while __hash__/fingerprint use the ordered JSON, "
-    "so two spaces are == yet hash differently",
-)
 def test_space_equality_agrees_with_hash_and_fingerprint():
     a = Space({"x": IntVar(0, 1), "y": IntVar(0, 1)})
     b = Space({"y": IntVar(0, 1), "x": IntVar(0, 1)})
@@ -597,11 +591,6 @@ def test_module_impl_object_is_stored_by_import_path_and_resolved_back():
     assert cfg.module("m").build() == collections.OrderedDict(k=2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ModuleOption._serialise_impl drops string impls (returns None), so a space with impls is not "
-    "equal to its JSON round trip",
-)
 def test_module_impl_round_trip_equality():
     space = Space({"m": ModuleVar({"dumps": json.dumps, "od": collections.OrderedDict})})
     back = Space.from_json(space.to_json())
@@ -610,7 +599,6 @@ def test_module_impl_round_trip_equality():
     assert back.fingerprint == space.fingerprint
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ModuleOption._serialise_impl serialises an import-path string impl as null")
 def test_module_impl_given_as_path_is_kept_in_json():
     space = Space({"m": ModuleVar({"dumps": "json:dumps"})})
     assert '"impl":"json:dumps"' in space.to_json()
@@ -618,11 +606,6 @@ def test_module_impl_given_as_path_is_kept_in_json():
     assert back.by_path["m"].var.options["dumps"].resolve() is json.dumps
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: create_study(load_if_exists=True) refuses the same space when it holds a module impl "
-    "(stored space loses the impl in to_dict, so _check_same sees a different space)",
-)
 def test_reopening_study_with_module_impl_sees_same_space(tmp_path):
     space = Space({"m": ModuleVar({"dumps": json.dumps, "plain": None})})
     url = f"sqlite:///{tmp_path / 'impl.db'}"
@@ -639,10 +622,6 @@ def _local_function():
     return inner
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: to_json on a lambda/local impl or predicate raises pydantic's PydanticSerializationError, not SpaceError",
-)
 @pytest.mark.parametrize(
     "make",
     [
@@ -657,6 +636,7 @@ def test_to_json_refuses_unimportable_objects_with_space_error(make):
     with pytest.raises(SpaceError) as info:
         space.to_json()
     assert "cannot be stored by import path" in info.value.message
+    assert "(fix:" not in info.value.message
     assert info.value.hint and "module level" in info.value.hint
 
 
@@ -706,11 +686,6 @@ def test_space_fingerprint_is_stable_across_processes():
     assert Space.from_json(space.to_json()).fingerprint == space.fingerprint
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a constraint value given as a set is dumped in hash order, so the space fingerprint "
-    "changes with PYTHONHASHSEED",
-)
 def test_fingerprint_with_set_condition_is_stable_across_processes():
     code = (
         "from llmopt.space import *\n"
