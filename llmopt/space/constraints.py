@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
+from pydantic import Field, field_serializer, field_validator, model_validator
 
 from llmopt.errors import SpaceError
 from llmopt.space.imports import check_import_path, import_path_of, resolve_import_path
+from llmopt.space.model import StrictModel
 
 Condition = dict[str, Any]
 
@@ -65,17 +66,7 @@ def _describe(condition: Condition) -> str:
     return " and ".join(parts)
 
 
-class _Constraint(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            from llmopt.space.variables import space_error_from
-
-            raise space_error_from(exc) from None
-
+class _Constraint(StrictModel):
     def conditions(self) -> Iterator[Condition]:
         """The conditions whose paths and values the space checks against its variables."""
         return iter(())

@@ -24,9 +24,15 @@ from llmopt.errors import SpaceError
 from llmopt.space.config import Config
 from llmopt.space.constraints import Constraint, Predicate
 from llmopt.space.imports import import_path_of
-from llmopt.space.variables import CompositeVar, FloatVar, LeafVar, ModuleVar, space_error_from
+from llmopt.space.model import space_error_from
+from llmopt.space.variables import CompositeVar, FloatVar, LeafVar, ModuleVar
 
 Activation = tuple[tuple[str, str], ...]  # (module path, option name) pairs that must all hold
+
+
+def holds(activation: Activation, values: Mapping[str, Any]) -> bool:
+    """True when every module on the path picked the option that leads here."""
+    return all(values.get(mpath) == option for mpath, option in activation)
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class Leaf:
     activation: Activation
 
     def is_active(self, values: Mapping[str, Any]) -> bool:
-        return all(values.get(mpath) == option for mpath, option in self.activation)
+        return holds(self.activation, values)
 
 
 @dataclass(frozen=True)
@@ -50,9 +56,7 @@ class ScopedConstraint:
     activation: Activation
 
     def violated(self, values: Mapping[str, Any]) -> bool:
-        if not all(values.get(m) == o for m, o in self.activation):
-            return False
-        return self.constraint.violated(values, self.prefix)
+        return holds(self.activation, values) and self.constraint.violated(values, self.prefix)
 
     def describe(self) -> str:
         where = f" (in {self.prefix[:-1]})" if self.prefix else ""

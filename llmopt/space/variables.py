@@ -13,10 +13,11 @@ import math
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
+from pydantic import Field, field_serializer, model_validator
 
 from llmopt.errors import SpaceError
 from llmopt.space.constraints import Constraint
+from llmopt.space.model import StrictModel, space_error_from
 from llmopt.space.imports import check_import_path, import_path_of, resolve_import_path
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -30,44 +31,6 @@ def check_name(name: str, what: str) -> None:
             f"{what} name {name!r} is not a valid name",
             "use letters, digits, '_' or '-', starting with a letter or '_' (no dots)",
         )
-
-
-_KIND_TAGS = {"float", "int", "choice", "module", "composite", "forbid", "implies", "predicate"}
-
-
-def space_error_from(exc: ValidationError) -> SpaceError:
-    """Turn pydantic's report into one SpaceError that names the field and the fix."""
-    lines = []
-    hint = None
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if p not in _KIND_TAGS)
-        where = f"{loc}: " if loc else ""
-        original = (err.get("ctx") or {}).get("error")
-        if isinstance(original, SpaceError):
-            lines.append(where + original.message)
-            hint = hint or original.hint
-        elif err["type"] == "extra_forbidden":
-            lines.append(f"unknown key {loc!r}")
-            hint = hint or "remove it or check its spelling"
-        elif err["type"] == "missing":
-            lines.append(f"missing required key {loc!r}")
-            hint = hint or "add it"
-        else:
-            lines.append(f"{where}{err['msg']} (got {err.get('input')!r})")
-            hint = hint or "give a value of the type and range the field needs"
-    return SpaceError("; ".join(lines), hint)
-
-
-class _Var(BaseModel):
-    """Shared config: frozen, unknown keys refused, errors re-raised as SpaceError."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise space_error_from(exc) from None
 
 
 def _check_range(var: FloatVar | IntVar) -> None:
@@ -95,7 +58,7 @@ def _check_range(var: FloatVar | IntVar) -> None:
             )
 
 
-class FloatVar(_Var):
+class FloatVar(StrictModel):
     """A real number in [low, high], on a linear or log scale, optionally on a step grid."""
 
     kind: Literal["float"] = "float"
@@ -141,7 +104,7 @@ class FloatVar(_Var):
         return self.step is None or abs(self.snap(value) - value) <= 1e-9 * max(1.0, abs(value))
 
 
-class IntVar(_Var):
+class IntVar(StrictModel):
     """An integer in [low, high] (inclusive), on a linear or log scale, with a step (default 1)."""
 
     kind: Literal["int"] = "int"
@@ -180,7 +143,7 @@ class IntVar(_Var):
         return self.low <= value <= self.high and (value - self.low) % self.stride == 0
 
 
-class ChoiceVar(_Var):
+class ChoiceVar(StrictModel):
     """One value out of a list of strings, numbers, bools or None."""
 
     kind: Literal["choice"] = "choice"
@@ -212,7 +175,7 @@ class ChoiceVar(_Var):
         return any(type(value) is type(o) and value == o for o in self.options)
 
 
-class ModuleOption(_Var):
+class ModuleOption(StrictModel):
     """One implementation a ModuleVar can pick, with the sub-variables only it uses."""
 
     impl: Any = None
@@ -242,7 +205,7 @@ class ModuleOption(_Var):
         return resolve_import_path(self.impl) if isinstance(self.impl, str) else self.impl
 
 
-class ModuleVar(_Var):
+class ModuleVar(StrictModel):
     """Pick one implementation by name; each brings its own sub-variables (a conditional space).
 
     >>> ModuleVar({"predict": None, "cot": ModuleOption(params={"hops": IntVar(1, 3)})}).grid()
@@ -284,7 +247,7 @@ class ModuleVar(_Var):
         return isinstance(value, str) and value in self.options
 
 
-class CompositeVar(_Var):
+class CompositeVar(StrictModel):
     """A named group of variables with constraints that hold between them."""
 
     kind: Literal["composite"] = "composite"
