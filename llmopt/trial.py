@@ -94,6 +94,17 @@ class TrialRecord:
     trial_id: int | None = None
 
     @property
+    def constraint_violation(self) -> float:
+        """How far the trial's outcomes break the study's outcome constraints: 0.0 when they hold
+        (or nothing is known yet), else the sum of the relative excesses. Samplers steer by it."""
+        return float(self.system_attrs.get("constraint_violation", 0.0))
+
+    @property
+    def feasible(self) -> bool:
+        """False when an outcome constraint (e.g. cost per example <= $0.002) is broken."""
+        return self.constraint_violation <= 0.0
+
+    @property
     def duration(self) -> float | None:
         """Seconds from start to finish, when both are known."""
         if self.started_at and self.finished_at:

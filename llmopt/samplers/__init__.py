@@ -12,6 +12,11 @@ from llmopt.samplers.random import RandomSampler
 SAMPLERS: dict[str, type[Sampler]] = {"random": RandomSampler, "grid": GridSampler}
 
 
+def default_sampler() -> Sampler:
+    """The sampler a study uses when none is given: the winner of benchmarks/bench_samplers.py."""
+    return RandomSampler()
+
+
 def sampler_from_dict(data: dict[str, Any]) -> Sampler:
     """Rebuild a stored sampler by its name and settings."""
     settings = dict(data)
@@ -24,4 +29,4 @@ def sampler_from_dict(data: dict[str, Any]) -> Sampler:
     return SAMPLERS[kind](**settings)
 
 
-__all__ = ["GridSampler", "RandomSampler", "SAMPLERS", "Sampler", "sampler_from_dict"]
+__all__ = ["GridSampler", "RandomSampler", "SAMPLERS", "Sampler", "default_sampler", "sampler_from_dict"]

@@ -33,8 +33,15 @@ class Sampler(ABC):
         history: Sequence[TrialRecord],
         objectives: Sequence[Objective],
         rng: np.random.Generator,
+        *,
+        index: int = 0,
     ) -> dict[str, Any]:
-        """Return the active values of one feasible configuration."""
+        """Return the active values of one feasible configuration.
+
+        `index` is the study-wide sample index of the trial being proposed (0, 1, 2... in
+        order of sampling, stored on every trial as `sample_index`): samplers that work in
+        batches (NSGA-II generations) derive their state from it instead of keeping memory.
+        """
 
     def to_dict(self) -> dict[str, Any]:
         """Settings to store with the study, so `load_study` rebuilds the same sampler."""

@@ -96,6 +96,8 @@ class GridSampler(Sampler):
         history: Sequence[TrialRecord],
         objectives: Sequence[Objective],
         rng: np.random.Generator,
+        *,
+        index: int = 0,
     ) -> dict[str, Any]:
         points, prints = self._grid(space)
         taken = {t.fingerprint for t in history if t.fingerprint}

@@ -30,5 +30,7 @@ class RandomSampler(Sampler):
         history: Sequence[TrialRecord],
         objectives: Sequence[Objective],
         rng: np.random.Generator,
+        *,
+        index: int = 0,
     ) -> dict[str, Any]:
         return draw_feasible(space, rng)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from llmopt.errors import SpaceExhaustedError, StorageError, StudyError
-from llmopt.samplers import RandomSampler, Sampler, sampler_from_dict
+from llmopt.samplers import Sampler, default_sampler, sampler_from_dict
 from llmopt.samplers.draw import draw_feasible
 from llmopt.space import Space
 from llmopt.storage import Storage, StudyRecord, StudySettings, get_storage
@@ -72,7 +72,7 @@ class Study:
         if self.sampler.unique and self.sampler.uses_history:
             history = self._history()
             if not any(t.state == TrialState.WAITING for t in history):
-                self._sample(history, np.random.default_rng([self.seed, 0, 0]))  # raises if exhausted
+                self._sample(history, np.random.default_rng([self.seed, 0, 0]), 0)  # raises if exhausted
         record, new = self.storage.start_trial(self._record.study_id, time.time())
         self._heartbeat.add(record.trial_id)
         if not new:
@@ -90,7 +90,7 @@ class Study:
         for attempt in range(MAX_CLAIM_ATTEMPTS):
             rng = np.random.default_rng([self.seed, record.sample_index or 0, attempt])
             history = self._history() if self.sampler.uses_history else []
-            params = self._sample(history, rng)
+            params = self._sample(history, rng, record.sample_index or 0)
             fingerprint = self.space.config(params).fingerprint
             if self.storage.set_trial_params(record.trial_id, params, fingerprint, claim=self.sampler.unique):
                 return params, fingerprint
@@ -99,8 +99,8 @@ class Study:
             "use fewer workers for this finite space",
         )
 
-    def _sample(self, history: Sequence[TrialRecord], rng: np.random.Generator) -> dict[str, Any]:
-        params = self.sampler.sample(self.space, history, self.objectives, rng)
+    def _sample(self, history: Sequence[TrialRecord], rng: np.random.Generator, index: int) -> dict[str, Any]:
+        params = self.sampler.sample(self.space, history, self.objectives, rng, index=index)
         broken = self.space.violations(params)
         if broken:
             raise StudyError(f"{type(self.sampler).__name__} proposed an infeasible configuration ({broken})", "report this sampler bug")
@@ -262,7 +262,7 @@ def create_study(
         raise StudyError("create_study needs a space", "pass space=Space({...})")
     space = space if isinstance(space, Space) else Space(space)
     parsed = parse_objectives(objectives if objectives is not None else {"value": "minimize"})
-    sampler = sampler or RandomSampler()
+    sampler = sampler or default_sampler()
     name = name or f"study-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
     if stale_after <= heartbeat_interval:
         raise StudyError(
