@@ -12,6 +12,17 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "BudgetExhausted": "llmopt.evaluation",
+    "Completion": "llmopt.evaluation",
+    "Dataset": "llmopt.evaluation",
+    "Evaluation": "llmopt.evaluation",
+    "Example": "llmopt.evaluation",
+    "Limits": "llmopt.evaluation",
+    "Measure": "llmopt.evaluation",
+    "Price": "llmopt.evaluation",
+    "RetryPolicy": "llmopt.evaluation",
+    "acomplete": "llmopt.evaluation",
+    "complete": "llmopt.evaluation",
     "ChoiceVar": "llmopt.space",
     "CompositeVar": "llmopt.space",
     "Config": "llmopt.space",
@@ -55,6 +66,19 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from llmopt.errors import LLMOptError
+    from llmopt.evaluation import (
+        BudgetExhausted,
+        Completion,
+        Dataset,
+        Evaluation,
+        Example,
+        Limits,
+        Measure,
+        Price,
+        RetryPolicy,
+        acomplete,
+        complete,
+    )
     from llmopt.samplers import GridSampler, RandomSampler, Sampler
     from llmopt.space import (
         ChoiceVar,

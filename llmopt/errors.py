@@ -9,8 +9,11 @@ Hierarchy::
     │   ├── StudyNotFoundError
     │   ├── DuplicateStudyError
     │   └── SpaceExhaustedError  a grid or de-duplicating sampler has nothing left
-    └── StorageError            the database failed or holds something unreadable
-        └── SchemaVersionError  the database was written by a newer llmopt
+    ├── StorageError            the database failed or holds something unreadable
+    │   └── SchemaVersionError  the database was written by a newer llmopt
+    └── EvaluationError         an evaluation set, pipeline, metric or LLM set-up is unusable
+        ├── DatasetError        duplicate ids, missing fields, unreadable JSONL
+        └── MissingPriceError   a model has no price (not in litellm's map, none given)
 
 `LLMOptError` subclasses ValueError so code written against plain ValueError keeps working.
 """
@@ -57,3 +60,15 @@ class StorageError(LLMOptError):
 
 class SchemaVersionError(StorageError):
     """The database schema is newer than this llmopt understands."""
+
+
+class EvaluationError(LLMOptError):
+    """An evaluation could not be set up or run as asked."""
+
+
+class DatasetError(EvaluationError):
+    """An evaluation set is malformed: the message names the line and field."""
+
+
+class MissingPriceError(EvaluationError):
+    """A model is in neither litellm's bundled price map nor the user's prices."""

@@ -113,8 +113,27 @@ class TrialRecord:
 
 
 @dataclass(frozen=True)
+class CallRecord:
+    """One LLM call: `cost` is its true price, `billed_cost` what was paid (0.0 on a cache hit)."""
+
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    billed_cost: float = 0.0
+    latency: float = 0.0
+    cache_hit: bool = False
+    error: str | None = None
+    example_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ExampleResult:
-    """One scored example of a trial: the unit that pruning and mid-trial resume build on."""
+    """One scored example of a trial: the unit that pruning and mid-trial resume build on.
+
+    `cost` is what the example's calls cost at list price (cache hits included, so the cost
+    objective does not depend on the cache); `billed_cost` is what was actually paid.
+    """
 
     example_id: str
     metrics: dict[str, float] = field(default_factory=dict)
@@ -124,6 +143,11 @@ class ExampleResult:
     completion_tokens: int | None = None
     error: str | None = None
     created_at: datetime | None = None
+    billed_cost: float | None = None
+    output: str | None = None
+    n_calls: int | None = None
+    cache_hits: int | None = None
+    calls: tuple[CallRecord, ...] = ()
 
 
 def check_values(raw: Any, objectives: Sequence[Objective]) -> dict[str, float]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from llmopt.trial import ExampleResult, Objective, TrialRecord, TrialState
+from llmopt.trial import CallRecord, ExampleResult, Objective, TrialRecord, TrialState
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,11 @@ class StudySettings:
     heartbeat_interval: float = 15.0
     stale_after: float = 60.0
     max_attempts: int = 3
+    allow_repeats: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"heartbeat_interval": self.heartbeat_interval, "stale_after": self.stale_after,
-                "max_attempts": self.max_attempts}
+                "max_attempts": self.max_attempts, "allow_repeats": self.allow_repeats}
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class StudyRecord:
     settings: StudySettings
     created_at: datetime | None = None
     user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,15 @@ class Storage(ABC):
 
     @abstractmethod
     def finish_trial(
-        self, trial_id: int, state: TrialState, values: Mapping[str, float] | None, error: str | None, now: float
+        self,
+        trial_id: int,
+        state: TrialState,
+        values: Mapping[str, float] | None,
+        error: str | None,
+        now: float,
+        system_attrs: Mapping[str, Any] | None = None,
     ) -> TrialRecord:
-        """Move a RUNNING trial to COMPLETE, PRUNED or FAILED."""
+        """Move a RUNNING trial to COMPLETE, PRUNED or FAILED, merging `system_attrs` into the stored ones."""
 
     @abstractmethod
     def requeue_trial(self, trial_id: int, reason: str) -> None:
@@ -119,11 +127,37 @@ class Storage(ABC):
     def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None: ...
 
     @abstractmethod
-    def add_example_result(self, trial_id: int, result: ExampleResult) -> None:
-        """Store one scored example at once, so a crash loses at most the examples in flight."""
+    def add_example_result(self, trial_id: int, result: ExampleResult, cache_entries: Mapping[str, str] | None = None) -> None:
+        """Store one scored example with its calls and new cache entries in one transaction,
+        so a crash loses at most the examples in flight."""
 
     @abstractmethod
     def get_example_results(self, trial_id: int) -> list[ExampleResult]: ...
+
+    @abstractmethod
+    def get_examples_of_trials(self, trial_ids: Iterable[int]) -> dict[int, list[ExampleResult]]:
+        """Per-example results of several trials at once (pruners compare trials on shared examples)."""
+
+    @abstractmethod
+    def get_calls(self, trial_id: int) -> list[CallRecord]: ...
+
+    @abstractmethod
+    def add_calls(self, trial_id: int, calls: Iterable[CallRecord]) -> None:
+        """Store calls made outside any example (e.g. a failed example's calls), so spend is never lost."""
+
+    @abstractmethod
+    def study_spent(self, study_id: int) -> float:
+        """Dollars actually paid by the study so far (sum of billed costs of its calls)."""
+
+    @abstractmethod
+    def cache_get(self, study_id: int, key: str) -> str | None: ...
+
+    @abstractmethod
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        """Study-level state shared by workers: status, budget, the price map's revision."""
+
+    @abstractmethod
+    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None: ...
 
     def close(self) -> None:
         """Release connections."""

@@ -21,9 +21,11 @@ import numpy as np
 from llmopt.errors import SpaceExhaustedError, StorageError, StudyError
 from llmopt.samplers import Sampler, default_sampler, sampler_from_dict
 from llmopt.samplers.draw import draw_feasible
+from llmopt.evaluation.evaluation import Evaluation
 from llmopt.space import Space
 from llmopt.storage import Storage, StudyRecord, StudySettings, get_storage
 from llmopt.study.front import hypervolume_of, pareto_records
+from llmopt.study.eval_loop import optimize_evaluation
 from llmopt.study.heartbeat import Heartbeat
 from llmopt.study.live_trial import Trial
 from llmopt.trial import Objective, TrialRecord, TrialState, check_values, parse_objectives
@@ -92,12 +94,22 @@ class Study:
             history = self._history() if self.sampler.uses_history else []
             params = self._sample(history, rng, record.sample_index or 0)
             fingerprint = self.space.config(params).fingerprint
-            if self.storage.set_trial_params(record.trial_id, params, fingerprint, claim=self.sampler.unique):
+            if self.storage.set_trial_params(record.trial_id, params, fingerprint, claim=self._claims):
                 return params, fingerprint
-        raise StorageError(
-            f"{MAX_CLAIM_ATTEMPTS} proposals in a row were already claimed by other workers",
-            "use fewer workers for this finite space",
+        if self.sampler.unique:
+            raise StorageError(
+                f"{MAX_CLAIM_ATTEMPTS} proposals in a row were already claimed by other workers",
+                "use fewer workers for this finite space",
+            )
+        raise SpaceExhaustedError(
+            f"{MAX_CLAIM_ATTEMPTS} proposals in a row were configurations this study already has: the space looks exhausted",
+            "enlarge the space, or create the study with allow_repeats=True to evaluate configurations again",
         )
+
+    @property
+    def _claims(self) -> bool:
+        """Every configuration is claimed once (no duplicates) unless the study allows repeats."""
+        return self.sampler.unique or not self.settings.allow_repeats
 
     def _sample(self, history: Sequence[TrialRecord], rng: np.random.Generator, index: int) -> dict[str, Any]:
         params = self.sampler.sample(self.space, history, self.objectives, rng, index=index)
@@ -113,8 +125,12 @@ class Study:
         *,
         state: TrialState | str | None = None,
         error: str | None = None,
+        system_attrs: Mapping[str, Any] | None = None,
     ) -> TrialRecord:
-        """Finish a trial. Values that are missing, NaN or of the wrong count make it FAILED, with the reason stored."""
+        """Finish a trial. Values that are missing, NaN or of the wrong count make it FAILED, with the reason stored.
+
+        `system_attrs` (measures, examples scored, a prune reason) are stored with the trial.
+        """
         trial_id = trial.trial_id if isinstance(trial, Trial) else self._trial_id_of(trial)
         state = TrialState(state) if state is not None else (TrialState.FAILED if values is None and error else TrialState.COMPLETE)
         checked: dict[str, float] | None = None
@@ -124,7 +140,7 @@ class Study:
             except StudyError as exc:
                 state, error = TrialState.FAILED, exc.message
         self._heartbeat.remove(trial_id)
-        record = self.storage.finish_trial(trial_id, state, checked, error, time.time())
+        record = self.storage.finish_trial(trial_id, state, checked, error, time.time(), system_attrs)
         if record.state == TrialState.FAILED:
             log.warning("trial %d FAILED: %s", record.number, (record.error or "").splitlines()[0] if record.error else "")
         else:
@@ -141,7 +157,7 @@ class Study:
         """Queue a configuration to run before any sampled one; returns its trial number."""
         config = self.space.validate(params)
         return self.storage.enqueue_trial(
-            self._record.study_id, config.to_dict(), config.fingerprint, self.sampler.unique, time.time()
+            self._record.study_id, config.to_dict(), config.fingerprint, self._claims, time.time()
         )
 
     # -- the loop -------------------------------------------------------------------------------------
@@ -153,13 +169,21 @@ class Study:
         *,
         catch: tuple[type[BaseException], ...] = (Exception,),
         callbacks: Iterable[Callback] = (),
+        show_progress: bool | None = None,
     ) -> None:
         """Run `fn(trial)` on new trials until `n_trials` ran, `timeout` seconds passed or the space is exhausted.
 
         `fn` returns one value per objective (a number, a sequence in objective order, or a
         mapping by name). An exception of a `catch` type fails that trial and the loop goes on;
         Ctrl-C puts the running trial back in the queue, so resuming runs it again.
+
+        `fn` may be an `Evaluation` (dataset + pipeline + metric): its examples are then scored
+        concurrently, stored one by one, metered and cached, with its budgets; a live progress
+        line shows on a terminal (`show_progress=None`: only when stderr is a terminal).
         """
+        if isinstance(fn, Evaluation):
+            optimize_evaluation(self, fn, n_trials, timeout, list(callbacks), show_progress)
+            return
         if n_trials is not None and n_trials < 0:
             raise StudyError(f"n_trials must be >= 0, got {n_trials}", "pass a positive number")
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -252,11 +276,14 @@ def create_study(
     heartbeat_interval: float = 15.0,
     stale_after: float = 60.0,
     max_attempts: int = 3,
+    allow_repeats: bool = False,
 ) -> Study:
     """Create a stored study (or reopen it with `load_if_exists=True`).
 
     Everything is checked before anything is written: the space must serialise, be feasible
-    and suit the sampler; reopening checks the space, objectives and seed match.
+    and suit the sampler; reopening checks the space, objectives and seed match. A
+    configuration is evaluated once (same fingerprint, not proposed again) unless
+    `allow_repeats=True`.
     """
     if space is None:
         raise StudyError("create_study needs a space", "pass space=Space({...})")
@@ -283,7 +310,7 @@ def create_study(
     record = store.create_study(
         name, space_json, parsed, sampler.to_dict(),
         seed if seed is not None else secrets.randbits(63),
-        StudySettings(heartbeat_interval, stale_after, max_attempts),
+        StudySettings(heartbeat_interval, stale_after, max_attempts, allow_repeats),
     )
     return Study(store, record, space, sampler)
 

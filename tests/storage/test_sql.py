@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import llmopt
+from llmopt.storage.sql.tables import SCHEMA_VERSION
 from llmopt import FloatVar, Space
 from llmopt.errors import SchemaVersionError, StorageError
 from llmopt.storage import get_storage
@@ -48,8 +49,30 @@ def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
         get_storage(url)
     with engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM llmopt_trials")).scalar() == 3
-        conn.execute(text("UPDATE llmopt_meta SET value = '1' WHERE key = 'schema_version'"))
+        conn.execute(text(f"UPDATE llmopt_meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'"))
     assert len(llmopt.load_study("s", storage=url).trials) == 3
+
+
+def test_v1_database_is_migrated_keeping_its_trials(tmp_path: Path) -> None:
+    """A database written by schema v1 (no calls/cache tables, fewer columns) opens, migrates and keeps everything."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    study = llmopt.create_study("s", Space({"x": FloatVar(0, 1)}), {"v": "maximize"}, storage=url, seed=0)
+    study.optimize(lambda t: t.config["x"], n_trials=3)
+    study.close()
+    engine = create_engine(url)
+    with engine.begin() as conn:  # turn it back into the v1 schema
+        conn.execute(text("DROP TABLE llmopt_calls"))
+        conn.execute(text("DROP TABLE llmopt_cache"))
+        conn.execute(text("ALTER TABLE llmopt_studies DROP COLUMN system_attrs_json"))
+        for column in ("billed_cost", "output", "n_calls", "cache_hits"):
+            conn.execute(text(f"ALTER TABLE llmopt_examples DROP COLUMN {column}"))
+        conn.execute(text("UPDATE llmopt_meta SET value = '1' WHERE key = 'schema_version'"))
+    engine.dispose()
+    study = llmopt.load_study("s", storage=url)
+    assert len(study.trials) == 3
+    assert study.storage.study_spent(study._record.study_id) == 0.0
+    with create_engine(url).begin() as conn:
+        assert conn.execute(text("SELECT value FROM llmopt_meta")).scalar() == str(SCHEMA_VERSION)
 
 
 def test_read_only_open_never_creates(tmp_path: Path) -> None:

@@ -1,7 +1,6 @@
 """Schema migrations, applied in order from a stored version up to SCHEMA_VERSION.
 
-Version 1 is the first schema: there is nothing to migrate yet. Each future change adds a
-function `_to_vN(conn)` here and bumps SCHEMA_VERSION in tables.py.
+Each change adds a function `_to_vN(conn)` here and bumps SCHEMA_VERSION in tables.py.
 """
 
 from __future__ import annotations
@@ -11,9 +10,19 @@ from collections.abc import Callable
 from sqlalchemy import Connection, update
 
 from llmopt.errors import SchemaVersionError
-from llmopt.storage.sql.tables import SCHEMA_VERSION, meta
+from llmopt.storage.sql.tables import SCHEMA_VERSION, cache, calls, meta
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+def _to_v2(conn: Connection) -> None:
+    """Evaluation: per-call rows, the call cache, billed cost and outputs on examples, study status."""
+    conn.exec_driver_sql("ALTER TABLE llmopt_studies ADD COLUMN system_attrs_json TEXT NOT NULL DEFAULT '{}'")
+    for column, kind in (("billed_cost", "FLOAT"), ("output", "TEXT"), ("n_calls", "INTEGER"), ("cache_hits", "INTEGER")):
+        conn.exec_driver_sql(f"ALTER TABLE llmopt_examples ADD COLUMN {column} {kind}")
+    calls.create(conn, checkfirst=True)
+    cache.create(conn, checkfirst=True)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2}
 
 
 def migrate(conn: Connection, stored: int) -> None:

@@ -21,8 +21,8 @@ from llmopt.errors import DuplicateStudyError, SchemaVersionError, StorageError,
 from llmopt.storage.base import Storage, StudyRecord, StudySettings, StudySummary
 from llmopt.storage.sql import codec
 from llmopt.storage.sql.engine import make_engine, normalize_url, sqlite_path
-from llmopt.storage.sql.tables import SCHEMA_VERSION, claims, examples, meta, metadata, studies, trials
-from llmopt.trial import ExampleResult, Objective, TrialRecord, TrialState
+from llmopt.storage.sql.tables import SCHEMA_VERSION, cache, calls, claims, examples, meta, metadata, studies, trials
+from llmopt.trial import CallRecord, ExampleResult, Objective, TrialRecord, TrialState
 
 _ADVISORY_LOCK_KEY = 7_061_421  # serialises schema creation on PostgreSQL
 
@@ -86,7 +86,7 @@ class SQLStorage(Storage):
                     f"{self._safe_url()} was written by a newer llmopt (schema v{stored}; this one reads up to v{SCHEMA_VERSION})",
                     "upgrade llmopt (pip install -U llmopt); the database was left untouched",
                 )
-            if stored < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
+            if stored < SCHEMA_VERSION:
                 from llmopt.storage.sql.migrations import migrate
 
                 migrate(conn, stored)
@@ -114,6 +114,7 @@ class SQLStorage(Storage):
                         sampler_json=codec.dumps(sampler),
                         settings_json=codec.dumps(settings.to_dict()),
                         user_attrs_json="{}",
+                        system_attrs_json="{}",
                         seed=seed,
                         created_at=time.time(),
                         next_number=0,
@@ -147,7 +148,14 @@ class SQLStorage(Storage):
             settings=StudySettings(**codec.loads(row["settings_json"])),
             created_at=_dt(row["created_at"]),
             user_attrs=codec.loads(row["user_attrs_json"]),
+            system_attrs=codec.loads(row["system_attrs_json"]),
         )
+
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        with self._txn() as conn:
+            attrs = codec.loads(conn.execute(select(studies.c.system_attrs_json).where(studies.c.id == study_id)).scalar_one())
+            attrs[key] = value
+            conn.execute(update(studies).where(studies.c.id == study_id).values(system_attrs_json=codec.dumps(attrs)))
 
     def list_studies(self) -> list[StudySummary]:
         with self._txn(readonly=True) as conn:
@@ -173,6 +181,8 @@ class SQLStorage(Storage):
         with self._txn() as conn:
             trial_ids = select(trials.c.id).where(trials.c.study_id == study_id)
             conn.execute(delete(examples).where(examples.c.trial_id.in_(trial_ids)))
+            conn.execute(delete(calls).where(calls.c.study_id == study_id))
+            conn.execute(delete(cache).where(cache.c.study_id == study_id))
             conn.execute(delete(claims).where(claims.c.study_id == study_id))
             conn.execute(delete(trials).where(trials.c.study_id == study_id))
             conn.execute(delete(studies).where(studies.c.id == study_id))
@@ -269,22 +279,32 @@ class SQLStorage(Storage):
         return True
 
     def finish_trial(
-        self, trial_id: int, state: TrialState, values: Mapping[str, float] | None, error: str | None, now: float
+        self,
+        trial_id: int,
+        state: TrialState,
+        values: Mapping[str, float] | None,
+        error: str | None,
+        now: float,
+        system_attrs: Mapping[str, Any] | None = None,
     ) -> TrialRecord:
         if not state.is_finished:
             raise StudyError(f"cannot finish a trial as {state.value}", "use COMPLETE, PRUNED or FAILED")
         with self._txn() as conn:
-            current = conn.execute(select(trials.c.state, trials.c.number).where(trials.c.id == trial_id)).one()
+            current = conn.execute(
+                select(trials.c.state, trials.c.number, trials.c.system_attrs_json).where(trials.c.id == trial_id)
+            ).one()
             if TrialState(current.state).is_finished:
                 raise StudyError(
                     f"trial {current.number} is already {current.state}", "tell each trial once"
                 )
+            attrs = {**codec.loads(current.system_attrs_json), **dict(system_attrs or {})}
             conn.execute(
                 update(trials).where(trials.c.id == trial_id).values(
                     state=state.value,
                     values_json=None if values is None else codec.dumps(dict(values)),
                     error=error,
                     finished_at=now,
+                    system_attrs_json=codec.dumps(attrs),
                 )
             )
             return self._trial(conn, trial_id)
@@ -345,15 +365,23 @@ class SQLStorage(Storage):
         return _record(conn.execute(select(trials).where(trials.c.id == trial_id)).mappings().one())
 
     def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
-        with self._txn() as conn:
-            attrs = codec.loads(conn.execute(select(trials.c.user_attrs_json).where(trials.c.id == trial_id)).scalar_one())
-            attrs[key] = value
-            conn.execute(update(trials).where(trials.c.id == trial_id).values(user_attrs_json=codec.dumps(attrs)))
+        self._set_trial_attr(trial_id, trials.c.user_attrs_json, key, value)
 
-    # -- per-example results --------------------------------------------------------------------
-    def add_example_result(self, trial_id: int, result: ExampleResult) -> None:
+    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
+        self._set_trial_attr(trial_id, trials.c.system_attrs_json, key, value)
+
+    def _set_trial_attr(self, trial_id: int, column: Any, key: str, value: Any) -> None:
+        with self._txn() as conn:
+            attrs = codec.loads(conn.execute(select(column).where(trials.c.id == trial_id)).scalar_one())
+            attrs[key] = value
+            conn.execute(update(trials).where(trials.c.id == trial_id).values({column.name: codec.dumps(attrs)}))
+
+    # -- per-example results, calls and the call cache ------------------------------------------
+    def add_example_result(self, trial_id: int, result: ExampleResult, cache_entries: Mapping[str, str] | None = None) -> None:
+        now = time.time()
         try:
             with self._txn() as conn:
+                study_id = conn.execute(select(trials.c.study_id).where(trials.c.id == trial_id)).scalar_one()
                 conn.execute(
                     examples.insert().values(
                         trial_id=trial_id,
@@ -364,26 +392,94 @@ class SQLStorage(Storage):
                         prompt_tokens=result.prompt_tokens,
                         completion_tokens=result.completion_tokens,
                         error=result.error,
-                        created_at=time.time(),
+                        created_at=now,
+                        billed_cost=result.billed_cost,
+                        output=result.output,
+                        n_calls=result.n_calls,
+                        cache_hits=result.cache_hits,
                     )
                 )
+                self._insert_calls(conn, study_id, trial_id, result.calls, result.example_id, now)
+                self._insert_cache(conn, study_id, cache_entries or {}, now)
         except IntegrityError:
             raise StudyError(
                 f"example {result.example_id!r} is already recorded for this trial",
                 "record each example once; a resumed trial should skip the examples it has",
             ) from None
 
+    def _insert_calls(
+        self, conn: Connection, study_id: int, trial_id: int, records: Iterable[CallRecord], example_id: str | None, now: float
+    ) -> None:
+        rows = [
+            dict(
+                study_id=study_id, trial_id=trial_id, example_id=c.example_id or example_id, model=c.model,
+                prompt_tokens=c.prompt_tokens, completion_tokens=c.completion_tokens, cost=c.cost,
+                billed_cost=c.billed_cost, latency=c.latency, cache_hit=int(c.cache_hit), error=c.error, created_at=now,
+            )
+            for c in records
+        ]
+        if rows:
+            conn.execute(calls.insert(), rows)
+
+    def _insert_cache(self, conn: Connection, study_id: int, entries: Mapping[str, str], now: float) -> None:
+        """Insert new cache entries; a key another worker wrote first is kept as it is."""
+        if not entries:
+            return
+        if self._is_postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(cache).on_conflict_do_nothing()
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(cache).on_conflict_do_nothing()
+        conn.execute(stmt, [dict(study_id=study_id, key=k, response_json=v, created_at=now) for k, v in entries.items()])
+
+    def add_calls(self, trial_id: int, records: Iterable[CallRecord]) -> None:
+        with self._txn() as conn:
+            study_id = conn.execute(select(trials.c.study_id).where(trials.c.id == trial_id)).scalar_one()
+            self._insert_calls(conn, study_id, trial_id, list(records), None, time.time())
+
     def get_example_results(self, trial_id: int) -> list[ExampleResult]:
+        return self.get_examples_of_trials([trial_id]).get(trial_id, [])
+
+    def get_examples_of_trials(self, trial_ids: Iterable[int]) -> dict[int, list[ExampleResult]]:
+        ids = list(trial_ids)
+        out: dict[int, list[ExampleResult]] = {i: [] for i in ids}
+        if not ids:
+            return out
         with self._txn(readonly=True) as conn:
-            rows = conn.execute(select(examples).where(examples.c.trial_id == trial_id).order_by(examples.c.id)).mappings().all()
+            rows = conn.execute(select(examples).where(examples.c.trial_id.in_(ids)).order_by(examples.c.id)).mappings().all()
+        for r in rows:
+            out[r["trial_id"]].append(
+                ExampleResult(
+                    example_id=r["example_id"], metrics=codec.loads(r["metrics_json"]), cost=r["cost"], latency=r["latency"],
+                    prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"], error=r["error"],
+                    created_at=_dt(r["created_at"]), billed_cost=r["billed_cost"], output=r["output"],
+                    n_calls=r["n_calls"], cache_hits=r["cache_hits"],
+                )
+            )
+        return out
+
+    def get_calls(self, trial_id: int) -> list[CallRecord]:
+        with self._txn(readonly=True) as conn:
+            rows = conn.execute(select(calls).where(calls.c.trial_id == trial_id).order_by(calls.c.id)).mappings().all()
         return [
-            ExampleResult(
-                example_id=r["example_id"], metrics=codec.loads(r["metrics_json"]), cost=r["cost"], latency=r["latency"],
-                prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"], error=r["error"],
-                created_at=_dt(r["created_at"]),
+            CallRecord(
+                model=r["model"], prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"], cost=r["cost"],
+                billed_cost=r["billed_cost"], latency=r["latency"], cache_hit=bool(r["cache_hit"]), error=r["error"],
+                example_id=r["example_id"],
             )
             for r in rows
         ]
+
+    def study_spent(self, study_id: int) -> float:
+        with self._txn(readonly=True) as conn:
+            return float(conn.execute(select(func.coalesce(func.sum(calls.c.billed_cost), 0.0)).where(calls.c.study_id == study_id)).scalar_one())
+
+    def cache_get(self, study_id: int, key: str) -> str | None:
+        with self._txn(readonly=True) as conn:
+            return conn.execute(select(cache.c.response_json).where(cache.c.study_id == study_id, cache.c.key == key)).scalar()
 
 
 def _record(row: Mapping[str, Any]) -> TrialRecord:

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 
 #: Bump on every schema change, with a migration in migrations.py.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -38,6 +38,7 @@ studies = Table(
     Column("sampler_json", Text, nullable=False),
     Column("settings_json", Text, nullable=False),
     Column("user_attrs_json", Text, nullable=False, default="{}"),
+    Column("system_attrs_json", Text, nullable=False, default="{}"),  # v2: status, budget, price-map revision
     Column("seed", BigInteger, nullable=False),
     Column("created_at", Float, nullable=False),
     # Counters advanced under the study row's lock: trial numbers and sampler draws stay unique.
@@ -81,7 +82,43 @@ examples = Table(
     Column("completion_tokens", Integer),
     Column("error", Text),
     Column("created_at", Float, nullable=False),
+    # v2: what was paid (0 on cache hits; `cost` is the true price), the pipeline's output, call counts.
+    Column("billed_cost", Float),
+    Column("output", Text),
+    Column("n_calls", Integer),
+    Column("cache_hits", Integer),
     UniqueConstraint("trial_id", "example_id", name="uq_llmopt_examples_trial_example"),
+)
+
+# v2: one row per LLM call, written with its example; sums give a study's spend for budgets.
+calls = Table(
+    "llmopt_calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("study_id", Integer, ForeignKey("llmopt_studies.id"), nullable=False),
+    Column("trial_id", Integer, ForeignKey("llmopt_trials.id"), nullable=False),
+    Column("example_id", String(512)),
+    Column("model", String(256), nullable=False),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("billed_cost", Float, nullable=False),
+    Column("latency", Float, nullable=False),
+    Column("cache_hit", Integer, nullable=False),
+    Column("error", Text),
+    Column("created_at", Float, nullable=False),
+    Index("ix_llmopt_calls_study", "study_id"),
+    Index("ix_llmopt_calls_trial", "trial_id"),
+)
+
+# v2: the study's LLM call cache (key = hash of model, messages, sampling parameters and sample index).
+cache = Table(
+    "llmopt_cache",
+    metadata,
+    Column("study_id", Integer, ForeignKey("llmopt_studies.id"), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("response_json", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
 )
 
 claims = Table(

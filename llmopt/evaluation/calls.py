@@ -1,0 +1,195 @@
+"""The call helpers pipelines use: `await acomplete(...)` / `complete(...)`, metered, cached, limited, retried.
+
+Inside a study every call is attributed to the example being scored: tokens, list-price cost,
+billed cost (0 on a cache hit), latency and errors. Outside a study they are plain calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from llmopt.errors import EvaluationError
+from llmopt.evaluation import _litellm
+from llmopt.evaluation.budget import BudgetExhausted
+from llmopt.evaluation.scope import ExampleScope, current_example, enter_example, leave_example
+from llmopt.trial import CallRecord
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A call's result: the text and what it cost (list price; `billed` is 0.0 on a cache hit)."""
+
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+    billed: float
+    latency: float
+    cache_hit: bool
+    response: Any = None
+
+
+def cache_key(model: str, messages: Any, params: dict[str, Any], sample: int) -> str:
+    """Hash of everything that changes the answer: model, messages, every parameter, sample index."""
+    payload = json.dumps({"model": model, "messages": messages, "params": params, "sample": sample},
+                         sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+async def acomplete(
+    model: str, messages: list[dict[str, Any]] | str, *, sample: int | None = None, cache: bool = True, **params: Any
+) -> Completion:
+    """Call `model` with chat `messages` (a string is one user message) and litellm `params`.
+
+    `sample` distinguishes repeated draws of the same request (defaults to how many identical
+    requests this example made before), so k samples at temperature > 0 are k cache entries.
+    """
+    if isinstance(messages, str):
+        messages = [{"role": "user", "content": messages}]
+    scope = current_example()
+    if scope is None:
+        return await _plain_call(model, messages, params)
+    base = cache_key(model, messages, params, -1)
+    index = scope.next_occurrence(base) if sample is None else sample
+    key = cache_key(model, messages, params, index)
+    if cache:
+        hit = _cached(scope, key)
+        if hit is not None:
+            return _from_cache(scope, model, hit)
+    return await _metered_call(scope, model, messages, params, key if cache else None)
+
+
+def complete(model: str, messages: list[dict[str, Any]] | str, *, sample: int | None = None, cache: bool = True, **params: Any) -> Completion:
+    """Sync twin of `acomplete` for sync pipelines (which the study runs in worker threads)."""
+    scope = current_example()
+    if scope is None:
+        if isinstance(messages, str):
+            messages = [{"role": "user", "content": messages}]
+        return _plain_sync_call(model, messages, params)
+    loop = scope.env.loop
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        raise EvaluationError(
+            "complete() was called from an async pipeline, inside the study's event loop",
+            "use `await acomplete(...)` in async pipelines",
+        )
+    future = asyncio.run_coroutine_threadsafe(_in_scope(scope, acomplete(model, messages, sample=sample, cache=cache, **params)), loop)
+    return future.result()
+
+
+async def _in_scope(scope: ExampleScope, coro: Any) -> Any:
+    token = enter_example(scope)
+    try:
+        return await coro
+    finally:
+        leave_example(token)
+
+
+def _cached(scope: ExampleScope, key: str) -> dict[str, Any] | None:
+    if scope.env.cache_lookup is None:
+        return None
+    text = scope.cache_entries.get(key) or scope.env.cache_lookup(key)
+    return None if text is None else json.loads(text)
+
+
+def _from_cache(scope: ExampleScope, model: str, hit: dict[str, Any]) -> Completion:
+    started = time.perf_counter()
+    price = scope.env.prices.require(model)
+    pt, ct, latency = int(hit["prompt_tokens"]), int(hit["completion_tokens"]), float(hit["latency"])
+    cost = price.cost(pt, ct, latency)
+    scope.add_call(CallRecord(model, pt, ct, cost, 0.0, latency, True, None, scope.example_id))
+    with scope.lock:
+        scope.latency_credit += max(0.0, latency - (time.perf_counter() - started))
+    return Completion(hit["text"], model, pt, ct, cost, 0.0, latency, True)
+
+
+async def _metered_call(
+    scope: ExampleScope, model: str, messages: list[dict[str, Any]], params: dict[str, Any], key: str | None
+) -> Completion:
+    env = scope.env
+    price = env.prices.require(model)
+    env.budget.check()
+    _check_trial_budget(scope)
+    params = dict(params)
+    timeout = float(params.pop("timeout", env.retry.timeout))
+    attempt = 0
+    while True:
+        waited_from = time.perf_counter()
+        model_slot = env.slots.for_model(model)
+        async with env.slots.overall:
+            if model_slot is not None:
+                await model_slot.acquire()
+            try:
+                started = time.perf_counter()
+                with scope.lock:
+                    scope.waited += started - waited_from
+                call_id = f"llmopt-{uuid.uuid4().hex}"
+                env.own_call_ids.add(call_id)
+                try:
+                    response = await _litellm.acompletion(model, messages, timeout, litellm_call_id=call_id, **params)
+                    error: BaseException | None = None
+                except Exception as exc:  # classified below: retry, or record and raise
+                    response, error = None, exc
+                finally:
+                    env.own_call_ids.discard(call_id)
+                latency = time.perf_counter() - started
+            finally:
+                if model_slot is not None:
+                    model_slot.release()
+        if error is None:
+            break
+        attempt += 1
+        if attempt > env.retry.max_retries or not _litellm.is_retryable(error):
+            scope.add_call(CallRecord(model, 0, 0, 0.0, 0.0, latency, False, f"{type(error).__name__}: {error}"[:2000], scope.example_id))
+            raise error
+        pause = env.retry.delay(attempt, random.random())
+        await asyncio.sleep(pause)
+        with scope.lock:
+            scope.waited += pause
+    pt, ct = _litellm.usage_of(response)
+    text = _litellm.text_of(response)
+    cost = price.cost(pt, ct, latency)
+    scope.add_call(CallRecord(model, pt, ct, cost, cost, latency, False, None, scope.example_id))
+    if key is not None and env.cache_lookup is not None:
+        entry = {"text": text, "prompt_tokens": pt, "completion_tokens": ct, "latency": latency}
+        with scope.lock:
+            scope.cache_entries[key] = json.dumps(entry)
+    return Completion(text, model, pt, ct, cost, cost, latency, False, response)
+
+
+def _check_trial_budget(scope: ExampleScope) -> None:
+    trial = scope.trial
+    if trial.budget is not None and trial.billed >= trial.budget:
+        raise BudgetExhausted("per-trial", trial.billed, trial.budget)
+
+
+async def _plain_call(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion:
+    timeout = float(params.pop("timeout", 60.0))
+    started = time.perf_counter()
+    response = await _litellm.acompletion(model, messages, timeout, **params)
+    return _plain_result(model, response, time.perf_counter() - started)
+
+
+def _plain_sync_call(model: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion:
+    timeout = float(params.pop("timeout", 60.0))
+    started = time.perf_counter()
+    response = _litellm.completion(model, messages, timeout, **params)
+    return _plain_result(model, response, time.perf_counter() - started)
+
+
+def _plain_result(model: str, response: Any, latency: float) -> Completion:
+    pt, ct = _litellm.usage_of(response)
+    found = _litellm.list_price(model)
+    cost = 0.0 if found is None else pt * found[0] + ct * found[1]
+    return Completion(_litellm.text_of(response), model, pt, ct, cost, cost, latency, False, response)

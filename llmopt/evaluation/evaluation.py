@@ -1,0 +1,131 @@
+"""Evaluation: a study objective made of a dataset, a pipeline and a metric, run by llmopt.
+
+>>> from llmopt import ChoiceVar, Space, create_study
+>>> data = Dataset([{"id": str(i), "question": f"{i}+1", "answer": str(i + 1)} for i in range(5)])
+>>> def pipeline(config, example):  # a real one would call llmopt.complete(...)
+...     return str(int(example.question[:-2]) + 1) if config["careful"] else "0"
+>>> ev = Evaluation(data, pipeline, "exact_match", objectives=["accuracy", "error_rate"])
+>>> study = create_study("doc-eval", Space({"careful": ChoiceVar([True, False])}), ev.objectives, storage=":memory:", seed=0)
+>>> study.optimize(ev, n_trials=2)
+>>> sorted(t.values["accuracy"] for t in study.trials)
+[0.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from llmopt.errors import StudyError
+from llmopt.evaluation.dataset import Dataset
+from llmopt.evaluation.limits import Limits, RetryPolicy
+from llmopt.evaluation.measures import Measure, resolve_measures
+from llmopt.evaluation.metrics import METRICS, Metric
+from llmopt.evaluation.pricing import Price, PriceBook
+from llmopt.space import ChoiceVar, Space
+from llmopt.trial import Objective
+
+Pipeline = Callable[[Any, Any], Any]
+
+
+class Evaluation:
+    """Score every configuration on `dataset`: `pipeline(config, example)` -> output, `metric(output, expected)` -> [0, 1].
+
+    `objectives` (built-in names or Measure objects) become the study's objectives;
+    `extra_measures` are computed and stored too (outcome constraints may use them).
+    Dollars: `budget` for the study, `trial_budget` per trial; `prices` for models litellm
+    does not price; `models` lists the models the pipeline may call (else the space's
+    choices named `*model` are checked) so a missing price stops the study before trial 0.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset | Iterable[Mapping[str, Any]],
+        pipeline: Pipeline,
+        metric: str | Metric = "exact_match",
+        *,
+        objectives: Sequence[str | Measure] = ("accuracy", "cost", "latency_p95"),
+        extra_measures: Sequence[str | Measure] = (),
+        answer_field: str | None = "answer",
+        prices: Mapping[str, Price | Mapping[str, float]] | None = None,
+        models: Sequence[str] | None = None,
+        limits: Limits | None = None,
+        retry: RetryPolicy | None = None,
+        max_concurrent_examples: int | None = None,
+        concurrent_trials: int = 1,
+        cache: bool = True,
+        budget: float | None = None,
+        trial_budget: float | None = None,
+        max_error_rate: float = 0.5,
+        fail_fast_after: int = 10,
+    ) -> None:
+        self.dataset = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
+        if not callable(pipeline):
+            raise StudyError(f"pipeline must be callable, got {pipeline!r}", "pass a function (config, example) -> output")
+        self.pipeline = pipeline
+        self.is_async = inspect.iscoroutinefunction(pipeline) or inspect.iscoroutinefunction(getattr(pipeline, "__call__", None))
+        if isinstance(metric, str):
+            if metric not in METRICS:
+                raise StudyError(f"unknown metric {metric!r}", f"use one of {sorted(METRICS)} or a function (output, expected) -> float")
+            metric = METRICS[metric]
+        if not callable(metric):
+            raise StudyError(f"metric must be a name or a function, got {metric!r}", "e.g. metric='exact_match'")
+        self.metric = metric
+        self.objective_measures = resolve_measures(objectives)
+        if not self.objective_measures:
+            raise StudyError("an evaluation needs at least one objective", "e.g. objectives=['accuracy', 'cost']")
+        self.measures = resolve_measures([*self.objective_measures, *extra_measures])
+        self.answer_field = answer_field
+        self.prices = PriceBook(prices)
+        self.models = list(models) if models is not None else None
+        self.limits = limits or Limits()
+        self.retry = retry or RetryPolicy()
+        self.max_concurrent_examples = max_concurrent_examples or self.limits.max_in_flight
+        for name, value, low in (("concurrent_trials", concurrent_trials, 1), ("max_concurrent_examples", self.max_concurrent_examples, 1),
+                                 ("fail_fast_after", fail_fast_after, 0)):
+            if not isinstance(value, int) or value < low:
+                raise StudyError(f"{name} must be an integer >= {low}, got {value!r}", f"e.g. {name}=4")
+        if not 0 <= max_error_rate <= 1:
+            raise StudyError(f"max_error_rate must be in [0, 1], got {max_error_rate!r}", "e.g. max_error_rate=0.5")
+        for name, value in (("budget", budget), ("trial_budget", trial_budget)):
+            if value is not None and (not isinstance(value, (int, float)) or value < 0):
+                raise StudyError(f"{name} must be dollars >= 0, got {value!r}", f"e.g. {name}=2.0")
+        self.concurrent_trials = concurrent_trials
+        self.cache = cache
+        self.budget = budget
+        self.trial_budget = trial_budget
+        self.max_error_rate = max_error_rate
+        self.fail_fast_after = fail_fast_after
+
+    def __repr__(self) -> str:
+        return f"Evaluation({len(self.dataset)} examples, objectives={[m.name for m in self.objective_measures]})"
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        """The study objectives this evaluation produces, in order."""
+        return tuple(m.objective for m in self.objective_measures)
+
+    def expected(self, example: Any) -> Any:
+        return example if self.answer_field is None else example[self.answer_field]
+
+    def models_in(self, space: Space) -> list[str]:
+        """Models to price-check: the explicit list, else string options of choices whose path ends in 'model'."""
+        if self.models is not None:
+            return self.models
+        found: list[str] = []
+        for leaf in space.leaves:
+            if leaf.path.split(".")[-1].endswith("model") and isinstance(leaf.var, ChoiceVar):
+                found += [o for o in leaf.var.options if isinstance(o, str)]
+        return found
+
+    def check(self, objectives: Sequence[Objective], space: Space) -> None:
+        """Before trial 0: the study's objectives are this evaluation's, and every model has a price."""
+        mine = [(o.name, o.direction) for o in self.objectives]
+        theirs = [(o.name, o.direction) for o in objectives]
+        if mine != theirs:
+            raise StudyError(
+                f"the study's objectives {theirs} differ from the evaluation's {mine}",
+                "create the study with objectives=evaluation.objectives",
+            )
+        self.prices.check(self.models_in(space))

@@ -1,0 +1,172 @@
+"""Run one trial's examples: concurrently, in the study's order, skipping those already stored.
+
+Each example is written as soon as it is scored (with its calls and new cache entries), so a
+killed worker loses only the examples in flight, and a resumed trial pays for none twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import math
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmopt.errors import EvaluationError
+from llmopt.evaluation.budget import BudgetExhausted
+from llmopt.evaluation.calls import Completion
+from llmopt.evaluation.env import CallEnv
+from llmopt.evaluation.evaluation import Evaluation
+from llmopt.evaluation.scope import ExampleScope, TrialScope, enter_example, leave_example
+from llmopt.trial import CallRecord, ExampleResult
+
+Sink = Callable[[ExampleResult, Mapping[str, str]], Awaitable[None]]
+#: Called at a stage boundary with the results so far (study order); returns a prune reason or None.
+StageCheck = Callable[[list[ExampleResult]], Awaitable[tuple[str, dict[str, Any]] | None]]
+
+
+@dataclass
+class TrialRun:
+    """What happened to one trial's examples."""
+
+    results: list[ExampleResult]  # in the study's order, resumed ones included
+    stopped: str | None = None  # "study-budget", "trial-budget", "pruned", "errors"
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    resumed: int = 0
+    orphan_calls: list[CallRecord] = field(default_factory=list)  # calls of examples cut off by a budget
+
+
+async def run_trial(
+    ev: Evaluation,
+    env: CallEnv,
+    config: Any,
+    trial_id: int,
+    order: Sequence[str],
+    done: Mapping[str, ExampleResult],
+    sink: Sink,
+    executor: Executor,
+    boundaries: Sequence[int] = (),
+    stage_check: StageCheck | None = None,
+    on_example: Callable[[ExampleResult], None] | None = None,
+) -> TrialRun:
+    """Score the examples of `order` not in `done`, stage by stage (boundaries are counts in `order`)."""
+    trial = TrialScope(trial_id, env, ev.trial_budget, billed=0.0)
+    results: dict[str, ExampleResult] = dict(done)
+    run = TrialRun([], resumed=len(done))
+    stop = asyncio.Event()
+    slots = asyncio.Semaphore(ev.max_concurrent_examples)
+    errors_seen = [0, 0]  # errors, scored (this attempt and resumed)
+    for r in done.values():
+        errors_seen[0] += r.error is not None
+        errors_seen[1] += 1
+
+    async def one(example_id: str) -> None:
+        async with slots:
+            if stop.is_set():
+                return
+            try:
+                result, entries = await _score(ev, env, trial, config, example_id, executor)
+            except BudgetExhausted as exc:
+                run.orphan_calls.extend(getattr(exc, "llmopt_calls", ()))
+                run.stopped = "study-budget" if exc.scope == "study" else "trial-budget"
+                run.reason = str(exc)
+                stop.set()
+                return
+            await sink(result, entries)
+            results[example_id] = result
+            errors_seen[0] += result.error is not None
+            errors_seen[1] += 1
+            if on_example is not None:
+                on_example(result)
+            reason = _error_stop(ev, errors_seen, len(order), result)
+            if reason and not stop.is_set():
+                run.stopped, run.reason = "errors", reason
+                stop.set()
+
+    cuts = sorted({b for b in boundaries if 0 < b < len(order)} | {len(order)})
+    start = 0
+    for cut in cuts:
+        todo = [eid for eid in order[start:cut] if eid not in results]
+        await asyncio.gather(*(one(eid) for eid in todo))
+        start = cut
+        if stop.is_set():
+            break
+        if stage_check is not None and cut < len(order):
+            verdict = await stage_check([results[eid] for eid in order[:cut] if eid in results])
+            if verdict is not None:
+                run.stopped, (run.reason, run.details) = "pruned", verdict
+                break
+    run.results = [results[eid] for eid in order if eid in results]
+    return run
+
+
+def _error_stop(ev: Evaluation, seen: list[int], total: int, last: ExampleResult) -> str | None:
+    errors, scored = seen
+    if ev.fail_fast_after and scored >= ev.fail_fast_after and errors == scored:
+        return f"the first {scored} examples all failed; last error: {(last.error or '').splitlines()[0][:300]}"
+    if errors > ev.max_error_rate * total:
+        return (f"{errors} of {total} examples failed, over max_error_rate={ev.max_error_rate:g}; "
+                f"last error: {(last.error or '').splitlines()[0][:300]}")
+    return None
+
+
+async def _score(
+    ev: Evaluation, env: CallEnv, trial: TrialScope, config: Any, example_id: str, executor: Executor
+) -> tuple[ExampleResult, dict[str, str]]:
+    example = ev.dataset[example_id]
+    scope = ExampleScope(example_id, trial)
+    token = enter_example(scope)
+    error: str | None = None
+    output: Any = None
+    started = time.perf_counter()
+    try:
+        if ev.is_async:
+            output = await ev.pipeline(config, example)
+        else:
+            ctx = contextvars.copy_context()
+            output = await env.loop.run_in_executor(executor, ctx.run, ev.pipeline, config, example)
+    except (BudgetExhausted, EvaluationError) as exc:
+        exc.llmopt_calls = tuple(scope.calls)  # type: ignore[attr-defined]  # paid for: the caller stores them
+        raise
+    except Exception as exc:
+        error = _describe(exc)
+    finally:
+        elapsed = time.perf_counter() - started
+        leave_example(token)
+    if isinstance(output, Completion):
+        output = output.text
+    score = math.nan
+    if error is None:
+        try:
+            score = float(ev.metric(output, ev.expected(example)))
+            if math.isnan(score):
+                error = "metric returned NaN"
+        except Exception as exc:
+            error = "metric failed: " + _describe(exc)
+    calls = tuple(scope.calls)
+    latency = max(0.0, elapsed - scope.waited + scope.latency_credit)
+    result = ExampleResult(
+        example_id=example_id,
+        metrics={"score": score},
+        cost=sum(c.cost for c in calls),
+        latency=latency,
+        prompt_tokens=sum(c.prompt_tokens for c in calls),
+        completion_tokens=sum(c.completion_tokens for c in calls),
+        error=error,
+        billed_cost=sum(c.billed_cost for c in calls),
+        output=None if output is None else str(output)[:4000],
+        n_calls=len(calls),
+        cache_hits=sum(c.cache_hit for c in calls),
+        calls=calls,
+    )
+    return result, dict(scope.cache_entries)
+
+
+def _describe(exc: BaseException) -> str:
+    frames = "".join(traceback.format_exception(exc)[-4:])
+    return f"{type(exc).__name__}: {exc}\n{frames}"[:4000]

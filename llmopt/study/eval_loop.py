@@ -1,0 +1,174 @@
+"""Run a study on an Evaluation: several trials in flight in one event loop, budgets, mid-trial resume."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from llmopt.errors import SpaceExhaustedError
+from llmopt.evaluation.budget import StudyBudget
+from llmopt.evaluation.env import CallEnv
+from llmopt.evaluation.evaluation import Evaluation
+from llmopt.evaluation.meter import install_meter
+from llmopt.evaluation.runner import TrialRun, run_trial
+from llmopt.progress import ProgressLine
+from llmopt.study.live_trial import Trial
+from llmopt.trial import ExampleResult, TrialRecord, TrialState
+
+if TYPE_CHECKING:
+    from llmopt.study.study import Study
+
+log = logging.getLogger("llmopt.study")
+
+
+def optimize_evaluation(
+    study: Study,
+    ev: Evaluation,
+    n_trials: int | None,
+    timeout: float | None,
+    callbacks: Sequence[Callable[[Study, TrialRecord], None]],
+    show_progress: bool | None,
+) -> None:
+    """Check prices and objectives before trial 0, then run the loop (in a thread if a loop already runs)."""
+    ev.check(study.objectives, study.space)
+    loop = EvaluationLoop(study, ev, n_trials, timeout, callbacks, ProgressLine(n_trials, enabled=show_progress))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(loop.run())
+        return
+    failure: list[BaseException] = []  # called from a running loop (Jupyter): run in a thread of our own
+
+    def target() -> None:
+        try:
+            asyncio.run(loop.run())
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="llmopt-evaluation")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+class EvaluationLoop:
+    """`concurrent_trials` workers, each asking a trial, scoring its examples and telling the result."""
+
+    def __init__(self, study: Study, ev: Evaluation, n_trials: int | None, timeout: float | None,
+                 callbacks: Sequence[Callable[[Study, TrialRecord], None]], progress: ProgressLine) -> None:
+        self.study, self.ev, self.n_trials, self.callbacks, self.progress = study, ev, n_trials, list(callbacks), progress
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.started = 0
+        self.stopping = False
+        self.order = ev.dataset.order(study.seed)
+        self.study_id = study._record.study_id
+
+    async def run(self) -> None:
+        storage = self.study.storage
+        spent = await asyncio.to_thread(storage.study_spent, self.study_id)
+        loop = asyncio.get_running_loop()
+        cache = (lambda key: storage.cache_get(self.study_id, key)) if self.ev.cache else None
+        self.env = CallEnv(self.ev.prices, self.ev.limits, self.ev.retry, StudyBudget(self.ev.budget, spent), cache, loop)
+        if self.ev.budget is not None:
+            await asyncio.to_thread(storage.set_study_system_attr, self.study_id, "budget", self.ev.budget)
+        workers = self.ev.max_concurrent_examples * self.ev.concurrent_trials
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llmopt-pipeline")
+        try:
+            await asyncio.gather(*(self._worker() for _ in range(self.ev.concurrent_trials)))
+        finally:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.progress.close()
+        await self._set_status()
+
+    def _more(self) -> bool:
+        return not (
+            self.stopping
+            or (self.n_trials is not None and self.started >= self.n_trials)
+            or (self.deadline is not None and time.monotonic() >= self.deadline)
+            or self.env.budget.exhausted
+        )
+
+    async def _worker(self) -> None:
+        while self._more():
+            self.started += 1
+            try:
+                trial = await asyncio.to_thread(self.study.ask)
+            except SpaceExhaustedError as exc:
+                log.info("study %s: %s", self.study.name, exc.message)
+                self.stopping = True
+                return
+            record = await self._run_trial(trial)
+            if record is None:
+                continue
+            self.progress.update(trials=1, front=len(self.study.pareto_front()) if self.progress.enabled else None, force=True)
+            for callback in self.callbacks:
+                callback(self.study, record)
+
+    async def _run_trial(self, trial: Trial) -> TrialRecord | None:
+        storage = self.study.storage
+        if "litellm" in sys.modules:  # meter calls made by other routes (DSPy) once litellm is in use
+            install_meter()
+        self.env.budget.spent = max(self.env.budget.spent, await asyncio.to_thread(storage.study_spent, self.study_id))
+        known = set(self.order)
+        done = {r.example_id: r for r in await asyncio.to_thread(trial.examples) if r.example_id in known}
+
+        async def sink(result: ExampleResult, entries: Any) -> None:
+            await asyncio.to_thread(storage.add_example_result, trial.trial_id, result, entries)
+
+        def on_example(result: ExampleResult) -> None:
+            self.progress.update(examples=1, dollars=result.billed_cost or 0.0)
+
+        try:
+            run = await run_trial(self.ev, self.env, trial.config, trial.trial_id, self.order, done, sink,
+                                  self.executor, on_example=on_example)
+        except BaseException as exc:  # a missing price, Ctrl-C, cancellation: the trial goes back to the queue
+            self.stopping = True
+            self.study._heartbeat.remove(trial.trial_id)
+            await asyncio.to_thread(storage.requeue_trial, trial.trial_id, f"interrupted: {type(exc).__name__}")
+            raise
+        if run.orphan_calls:
+            await asyncio.to_thread(storage.add_calls, trial.trial_id, run.orphan_calls)
+        return await asyncio.to_thread(self._tell, trial, run)
+
+    def _tell(self, trial: Trial, run: TrialRun) -> TrialRecord | None:
+        measures = {m.name: m.compute(run.results) for m in self.ev.measures}
+        attrs: dict[str, Any] = {
+            "measures": measures,
+            "examples_scored": len(run.results),
+            "examples_total": len(self.order),
+            "resumed_examples": run.resumed,
+            "billed_cost": sum(r.billed_cost or 0.0 for r in run.results),
+        }
+        values = {o.name: measures[o.name] for o in self.study.objectives}
+        finite = bool(run.results) and all(not math.isnan(v) for v in values.values())
+        if run.stopped == "study-budget":
+            self.stopping = True
+            self.study._heartbeat.remove(trial.trial_id)
+            self.study.storage.requeue_trial(trial.trial_id, run.reason or "study budget reached")
+            log.warning("study %s: %s; trial %d is queued to continue on resume", self.study.name, run.reason, trial.number)
+            return None
+        if run.stopped == "errors":
+            return self.study.tell(trial, state=TrialState.FAILED, error=run.reason, system_attrs=attrs)
+        if run.stopped in ("trial-budget", "pruned"):
+            attrs.update(prune_reason=run.reason, prune_details=run.details)
+            return self.study.tell(trial, values if finite else None, state=TrialState.PRUNED, system_attrs=attrs)
+        if not finite:
+            return self.study.tell(trial, state=TrialState.FAILED, error=f"objectives are not numbers: {values}", system_attrs=attrs)
+        return self.study.tell(trial, values, system_attrs=attrs)
+
+    async def _set_status(self) -> None:
+        budget = self.env.budget
+        if budget.exhausted:
+            status = {"state": "budget_exhausted", "spent": budget.spent, "budget": budget.limit,
+                      "hint": "resume with a higher budget to continue"}
+        else:
+            status = {"state": "ok", "spent": budget.spent, "budget": budget.limit}
+        await asyncio.to_thread(self.study.storage.set_study_system_attr, self.study_id, "status", status)
