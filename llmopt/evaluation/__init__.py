@@ -1,7 +1,7 @@
 """Evaluation: score pipelines on datasets with metered, cached, concurrent LLM calls (litellm, lazily)."""
 
 from llmopt.evaluation.budget import BudgetExhausted
-from llmopt.evaluation.calls import Completion, acomplete, complete
+from llmopt.evaluation.calls import Completion, LLMCallError, acomplete, complete
 from llmopt.evaluation.dataset import Dataset, Example
 from llmopt.evaluation.evaluation import Evaluation
 from llmopt.evaluation.limits import Limits, RetryPolicy
@@ -10,7 +10,7 @@ from llmopt.evaluation.metrics import METRICS, contains, exact_match, normalized
 from llmopt.evaluation.pricing import Price
 
 __all__ = [
-    "BudgetExhausted", "Completion", "Dataset", "Evaluation", "Example", "Limits", "MEASURES", "METRICS", "Measure",
+    "BudgetExhausted", "Completion", "Dataset", "Evaluation", "Example", "LLMCallError", "Limits", "MEASURES", "METRICS", "Measure",
     "Price", "RetryPolicy", "acomplete", "complete", "contains", "exact_match", "normalized_exact_match",
     "numeric_match", "token_f1",
 ]

@@ -37,6 +37,15 @@ class Completion:
     response: Any = None
 
 
+class LLMCallError(Exception):
+    """A call that failed for good (after retries where retrying made sense); `original` is litellm's error."""
+
+    def __init__(self, model: str, api_base: str | None, attempts: int, original: BaseException) -> None:
+        self.model, self.api_base, self.attempts, self.original = model, api_base, attempts, original
+        where = f" at {api_base}" if api_base else ""
+        super().__init__(f"call to {model}{where} failed after {attempts} attempt(s): {type(original).__name__}: {original}")
+
+
 def cache_key(model: str, messages: Any, params: dict[str, Any], sample: int) -> str:
     """Hash of everything that changes the answer: model, messages, every parameter, sample index."""
     payload = json.dumps({"model": model, "messages": messages, "params": params, "sample": sample},
@@ -151,8 +160,9 @@ async def _metered_call(
             break
         attempt += 1
         if attempt > env.retry.max_retries or not _litellm.is_retryable(error):
-            scope.add_call(CallRecord(model, 0, 0, 0.0, 0.0, latency, False, f"{type(error).__name__}: {error}"[:2000], scope.example_id))
-            raise error
+            failure = LLMCallError(model, params.get("api_base"), attempt, error)
+            scope.add_call(CallRecord(model, 0, 0, 0.0, 0.0, latency, False, str(failure)[:2000], scope.example_id))
+            raise failure from error
         pause = env.retry.delay(attempt, random.random())
         await asyncio.sleep(pause)
         with scope.lock:

@@ -68,6 +68,11 @@ class Study:
     def settings(self) -> StudySettings:
         return self._record.settings
 
+    @property
+    def status(self) -> dict[str, Any]:
+        """How the last evaluation run ended, fresh from storage: {"state": "ok" | "budget_exhausted", "spent", "budget"}."""
+        return dict(self.storage.get_study(self.name).system_attrs.get("status") or {"state": "ok"})
+
     # -- ask / tell -----------------------------------------------------------------------------
     def ask(self) -> Trial:
         """Start a trial: a queued one (enqueued or re-queued after a crash) or a newly sampled one."""
