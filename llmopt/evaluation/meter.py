@@ -44,7 +44,10 @@ def _make_meter_class() -> type:
             scope = current_example()
             if scope is not None and call_id and not call_id.startswith("llmopt-"):
                 with self.lock:
+                    if call_id in self.pending:
+                        return
                     self.pending[call_id] = scope
+                    scope.foreign_pending.add(call_id)
 
         def _scope_of(self, kwargs: dict[str, Any]) -> ExampleScope | None:
             call_id = str(kwargs.get("litellm_call_id") or "")
@@ -53,6 +56,10 @@ def _make_meter_class() -> type:
             with self.lock:
                 scope = self.pending.pop(call_id, None)
             return scope or current_example()
+
+        def _done(self, kwargs: dict[str, Any], scope: ExampleScope) -> None:
+            with self.lock:
+                scope.foreign_pending.discard(str(kwargs.get("litellm_call_id") or ""))
 
         def log_pre_api_call(self, model: Any, messages: Any, kwargs: dict[str, Any]) -> None:
             self._remember(kwargs)
@@ -76,11 +83,18 @@ def _make_meter_class() -> type:
             scope = self._scope_of(kwargs)
             if scope is None:
                 return
+            try:
+                self._add(scope, kwargs, response, start, end, error)
+            finally:
+                self._done(kwargs, scope)
+
+        def _add(self, scope: ExampleScope, kwargs: dict[str, Any], response: Any, start: Any, end: Any, error: Any) -> None:
             model = str(kwargs.get("model") or "unknown")
             provider = (kwargs.get("litellm_params") or {}).get("custom_llm_provider")
             latency = _seconds(start, end)
             if error is not None or response is None:
-                scope.add_call(CallRecord(model, 0, 0, 0.0, 0.0, latency, False, f"{type(error).__name__}: {error}"[:2000] if error else "failed", scope.example_id))
+                text = f"{type(error).__name__}: {error}"[:2000] if error else "failed"
+                scope.add_call(CallRecord(model, 0, 0, 0.0, 0.0, latency, False, text, scope.example_id))
                 return
             pt, ct = _litellm.usage_of(response)
             price = scope.env.prices.price(model) or (scope.env.prices.price(f"{provider}/{model}") if provider else None)

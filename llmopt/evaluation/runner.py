@@ -138,6 +138,7 @@ async def _score(
     finally:
         elapsed = time.perf_counter() - started
         leave_example(token)
+    await scope.settle()
     if isinstance(output, Completion):
         output = output.text
     score = math.nan

@@ -6,8 +6,10 @@ and waiting time to the right example, also from worker threads running sync pip
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -43,6 +45,7 @@ class ExampleScope:
     latency_credit: float = 0.0  # a cache hit's original latency minus the lookup: the front sees true latency
     cache_entries: dict[str, str] = field(default_factory=dict)
     occurrences: Counter[str] = field(default_factory=Counter)
+    foreign_pending: set[str] = field(default_factory=set)  # litellm calls by other routes, not yet logged
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -58,6 +61,12 @@ class ExampleScope:
             self.trial.billed += record.billed_cost
             self.trial.cost += record.cost
         self.env.budget.spend(record.billed_cost)
+
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Wait for litellm's (asynchronous) logging of foreign calls, so they land in this example."""
+        deadline = time.monotonic() + timeout
+        while self.foreign_pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.002)
 
     def next_occurrence(self, base_key: str) -> int:
         """0 for the first identical request in this example, 1 for the second...: k samples stay k."""
