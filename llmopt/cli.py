@@ -20,11 +20,13 @@ def _parser() -> argparse.ArgumentParser:
 
     opt = sub.add_parser("optimize", help="run (or resume) a study and print its Pareto front")
     opt.add_argument("--space", required=True, help="Python file defining SPACE")
-    opt.add_argument("--objective", required=True, help="Python file defining OBJECTIVES and evaluate(trial)")
+    opt.add_argument("--objective", required=True, help="Python file defining EVALUATION, or OBJECTIVES and evaluate(trial)")
     opt.add_argument("--study", default="quickstart", help="study name; an existing study is resumed")
     opt.add_argument("--n-trials", type=int, default=None, help="trials to run in this call")
     opt.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
-    opt.add_argument("--sampler", choices=["random", "grid"], default="random")
+    opt.add_argument("--sampler", default=None, help="random, grid, tpe, nsga2... (default: the study's default sampler)")
+    opt.add_argument("--budget", type=float, default=None, help="study budget in dollars (an Evaluation's; raise it to resume)")
+    opt.add_argument("--concurrent-trials", type=int, default=None, help="trials in flight at once (an Evaluation's)")
     opt.add_argument("--seed", type=int, default=None)
     opt.add_argument("--format", choices=FORMATS, default="table")
     opt.add_argument("--quiet", action="store_true", help="no per-trial log lines")
@@ -48,19 +50,45 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _optimize(args: argparse.Namespace) -> None:
+    from contextlib import ExitStack
+
     from llmopt.loading import load_objective, load_space
-    from llmopt.samplers import GridSampler, RandomSampler
+    from llmopt.samplers import sampler_from_dict
     from llmopt.study import create_study
 
     if not args.quiet:
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger = logging.getLogger("llmopt")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     space = load_space(args.space)
     objective = load_objective(args.objective)
-    sampler = GridSampler() if args.sampler == "grid" else RandomSampler()
+    from llmopt.samplers import SAMPLERS
+
+    if args.sampler and args.sampler not in SAMPLERS:
+        raise LLMOptError(f"unknown sampler {args.sampler!r}", f"use one of {sorted(SAMPLERS)}")
+    sampler = sampler_from_dict({"type": args.sampler}) if args.sampler else None
+    fn = objective.evaluate
+    if not hasattr(fn, "budget") and (args.budget is not None or args.concurrent_trials is not None):
+        raise LLMOptError(f"--budget and --concurrent-trials need an objective file with EVALUATION; {args.objective} has evaluate()",
+                          "drop those options, or define EVALUATION = Evaluation(...)")
+    if hasattr(fn, "budget"):
+        if args.budget is not None:
+            fn.budget = args.budget
+        if args.concurrent_trials is not None:
+            fn.concurrent_trials = args.concurrent_trials
     study = create_study(args.study, space, objective.objectives, args.storage, sampler, args.seed, load_if_exists=True)
     before = len(study.trials)
-    study.optimize(objective.evaluate, n_trials=args.n_trials, timeout=args.timeout)
+    with ExitStack() as services:
+        for service in objective.services:
+            services.enter_context(service)
+        study.optimize(fn, n_trials=args.n_trials, timeout=args.timeout)
     print(f"study {study.name!r} in {study.storage.url}: ran {len(study.trials) - before} trials this call", file=sys.stderr)
+    status = study.status
+    if status.get("state") == "budget_exhausted":
+        print(f"budget exhausted: spent ${status['spent']:.4f} of ${status['budget']:.4f}; "
+              "resume with a higher --budget to continue", file=sys.stderr)
     _print_front(study, args.format)
 
 

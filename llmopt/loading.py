@@ -1,7 +1,9 @@
 """Load a search space or an objective from a Python file by path (`spaces/`, `objectives/`).
 
-A space file defines `SPACE` (a `Space`). An objective file defines `OBJECTIVES`
-(name -> direction) and `evaluate(trial)`, returning one value per objective.
+A space file defines `SPACE` (a `Space`). An objective file defines either `EVALUATION`
+(an `Evaluation`: dataset + pipeline + metric, optionally with `SERVICES`, context managers
+such as a `LocalModelServer` to run around the study), or `OBJECTIVES` (name -> direction)
+and `evaluate(trial)` returning one value per objective.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from llmopt.errors import LLMOptError
+from llmopt.evaluation import Evaluation
 from llmopt.space import Space
 
 
@@ -51,17 +54,23 @@ def load_space(path: str | Path) -> Space:
 class LoadedObjective:
     """What `llmopt optimize` needs from an objective file."""
 
-    objectives: Mapping[str, str]
-    evaluate: Callable[[Any], Any]
+    objectives: Any
+    evaluate: Callable[[Any], Any] | Evaluation
+    services: Sequence[Any] = ()
 
 
 def load_objective(path: str | Path) -> LoadedObjective:
     module = load_module(path)
+    evaluation = getattr(module, "EVALUATION", None)
+    if evaluation is not None:
+        if not isinstance(evaluation, Evaluation):
+            raise LLMOptError(f"{path}: EVALUATION is {type(evaluation).__name__}, not an Evaluation", "assign EVALUATION = Evaluation(...)")
+        return LoadedObjective(evaluation.objectives, evaluation, list(getattr(module, "SERVICES", ())))
     objectives = getattr(module, "OBJECTIVES", None)
     evaluate = getattr(module, "evaluate", None)
     if not isinstance(objectives, Mapping) or not callable(evaluate):
         raise LLMOptError(
-            f"{path} must define OBJECTIVES (name -> 'maximize'/'minimize') and evaluate(trial)",
-            "see objectives/simulated_qa.py for the shape",
+            f"{path} must define EVALUATION, or OBJECTIVES (name -> 'maximize'/'minimize') and evaluate(trial)",
+            "see objectives/local_qa.py and objectives/simulated_qa.py for the two shapes",
         )
     return LoadedObjective(objectives=objectives, evaluate=evaluate)

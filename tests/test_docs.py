@@ -26,8 +26,8 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_same_tests() -> None
     first_block = re.search(r"```bash\n(.*?)```", README, flags=re.S)
     assert first_block and README.index(first_block.group(0)) < 200
     install_run, tests = first_block.group(1).strip().splitlines()
-    assert install_run.startswith("pip install") and "llmopt optimize" in install_run
-    assert tests.startswith("pip install") and "pytest" in tests
+    assert install_run.startswith("bash scripts/install.sh") and "llmopt optimize" in install_run
+    assert tests.startswith("bash scripts/install.sh test") and "pytest" in tests
     ci = (ROOT / ".ci" / "run").read_text()
     assert tests in ci, ".ci/run must run the README's test command"
 

@@ -21,7 +21,7 @@ ALLOWED = {
     "progress": set(),
     "study": {"errors", "space", "trial", "pareto", "samplers", "storage", "evaluation", "progress"},
     "report": {"trial"},
-    "loading": {"errors", "space"},
+    "loading": {"errors", "space", "evaluation"},
     "cli": {"errors", "report", "loading", "samplers", "storage", "study"},
 }
 

@@ -6,6 +6,7 @@ is set first, and the import takes seconds, so it happens on the first call only
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from typing import Any
@@ -25,6 +26,8 @@ def litellm() -> Any:
 
                 lib.suppress_debug_info = True
                 lib.telemetry = False
+                for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):  # one line per call otherwise
+                    logging.getLogger(name).setLevel(logging.WARNING)
                 _module = lib
     return _module
 
