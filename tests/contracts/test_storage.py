@@ -139,3 +139,39 @@ def test_delete_removes_trials_and_examples(storage, unique_name: str) -> None:
     storage.delete_study(unique_name)
     recreated = _study(storage, unique_name)
     assert storage.get_trials(recreated.study_id) == []
+
+
+def test_calls_cache_and_spend(storage, unique_name: str) -> None:
+    from llmopt.trial import CallRecord
+
+    study = _study(storage, unique_name)
+    trial, _ = storage.start_trial(study.study_id, time.time())
+    calls = (CallRecord("m", 10, 2, 0.003, 0.003, 0.4), CallRecord("m", 10, 2, 0.003, 0.0, 0.4, cache_hit=True))
+    result = ExampleResult("q1", {"score": 1.0}, cost=0.006, billed_cost=0.003, output="Paris", n_calls=2, cache_hits=1, calls=calls)
+    storage.add_example_result(trial.trial_id, result, {"k1": '{"text": "Paris"}'})
+    storage.add_example_result(trial.trial_id, ExampleResult("q2"), {"k1": '{"text": "other"}'})  # first writer wins
+    storage.add_calls(trial.trial_id, [CallRecord("m", 5, 0, 0.001, 0.001, 0.1, error="cut off by budget")])
+    (stored, _) = storage.get_example_results(trial.trial_id)
+    assert (stored.billed_cost, stored.output, stored.n_calls, stored.cache_hits) == (0.003, "Paris", 2, 1)
+    got = storage.get_calls(trial.trial_id)
+    assert [c.example_id for c in got] == ["q1", "q1", None] and got[1].cache_hit and got[2].error == "cut off by budget"
+    assert storage.study_spent(study.study_id) == pytest.approx(0.004)
+    assert storage.cache_get(study.study_id, "k1") == '{"text": "Paris"}' and storage.cache_get(study.study_id, "k2") is None
+    other = _study(storage, unique_name + "-other")
+    assert storage.cache_get(other.study_id, "k1") is None and storage.study_spent(other.study_id) == 0.0
+    assert set(storage.get_examples_of_trials([trial.trial_id, 10**9])) == {trial.trial_id, 10**9}
+    storage.delete_study(unique_name)
+    again = _study(storage, unique_name)
+    assert storage.study_spent(again.study_id) == 0.0 and storage.cache_get(again.study_id, "k1") is None
+
+
+def test_study_and_trial_system_attrs(storage, unique_name: str) -> None:
+    study = _study(storage, unique_name)
+    storage.set_study_system_attr(study.study_id, "status", {"state": "budget_exhausted", "spent": 1.5})
+    assert storage.get_study(unique_name).system_attrs["status"]["spent"] == 1.5
+    trial, _ = storage.start_trial(study.study_id, time.time())
+    storage.set_trial_system_attr(trial.trial_id, "constraint_violation", 0.25)
+    record = storage.finish_trial(trial.trial_id, TrialState.PRUNED, {"accuracy": 0.5, "cost": 1.0}, None, time.time(),
+                                  {"prune_reason": "dominated"})
+    assert record.system_attrs == {"constraint_violation": 0.25, "prune_reason": "dominated"}
+    assert record.constraint_violation == 0.25 and not record.feasible
