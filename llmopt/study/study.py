@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import time
 import traceback
@@ -28,6 +29,7 @@ from llmopt.study.front import hypervolume_of, pareto_records
 from llmopt.study.eval_loop import optimize_evaluation
 from llmopt.study.heartbeat import Heartbeat
 from llmopt.study.live_trial import Trial
+from llmopt.study.outcome import OutcomeConstraint, parse_constraints, violation_of
 from llmopt.trial import Objective, TrialRecord, TrialState, check_values, parse_objectives
 
 log = logging.getLogger("llmopt.study")
@@ -67,6 +69,11 @@ class Study:
     @property
     def settings(self) -> StudySettings:
         return self._record.settings
+
+    @property
+    def outcome_constraints(self) -> tuple[OutcomeConstraint, ...]:
+        """Bounds on measured outcomes (stored with the study); infeasible trials never enter the front."""
+        return parse_constraints(self._record.system_attrs.get("outcome_constraints"))
 
     @property
     def status(self) -> dict[str, Any]:
@@ -145,7 +152,15 @@ class Study:
             except StudyError as exc:
                 state, error = TrialState.FAILED, exc.message
         self._heartbeat.remove(trial_id)
-        record = self.storage.finish_trial(trial_id, state, checked, error, time.time(), system_attrs)
+        attrs = dict(system_attrs or {})
+        if self.outcome_constraints and checked is not None:
+            violation = violation_of(self.outcome_constraints, checked, attrs.get("measures"))
+            if violation is None:
+                missing = [c.name for c in self.outcome_constraints if c.name not in {**attrs.get("measures", {}), **checked}]
+                log.warning("trial: outcome constraint(s) on %s have no value; treated as broken", missing)
+                violation = math.inf
+            attrs["constraint_violation"] = violation
+        record = self.storage.finish_trial(trial_id, state, checked, error, time.time(), attrs)
         if record.state == TrialState.FAILED:
             log.warning("trial %d FAILED: %s", record.number, (record.error or "").splitlines()[0] if record.error else "")
         else:
@@ -247,11 +262,11 @@ class Study:
 
     def pareto_front(self) -> list[TrialRecord]:
         """The non-dominated COMPLETE trials, best first on the first objective."""
-        return pareto_records(self.get_trials([TrialState.COMPLETE]), self.objectives)
+        return pareto_records([t for t in self.get_trials([TrialState.COMPLETE]) if t.feasible], self.objectives)
 
     def hypervolume(self, reference: Sequence[float] | None = None) -> float:
         """Hypervolume of the front (see `llmopt.study.front.hypervolume_of` for the default reference)."""
-        return hypervolume_of(self.get_trials([TrialState.COMPLETE]), self.objectives, reference)
+        return hypervolume_of([t for t in self.get_trials([TrialState.COMPLETE]) if t.feasible], self.objectives, reference)
 
     @property
     def best_trial(self) -> TrialRecord:
@@ -282,13 +297,16 @@ def create_study(
     stale_after: float = 60.0,
     max_attempts: int = 3,
     allow_repeats: bool = False,
+    constraints: Iterable[Any] | None = None,
 ) -> Study:
     """Create a stored study (or reopen it with `load_if_exists=True`).
 
     Everything is checked before anything is written: the space must serialise, be feasible
     and suit the sampler; reopening checks the space, objectives and seed match. A
     configuration is evaluated once (same fingerprint, not proposed again) unless
-    `allow_repeats=True`.
+    `allow_repeats=True`. `constraints` bound measured outcomes, e.g. `["cost <= 0.002",
+    "latency_p95 <= 2"]` (objective names or stored measures): trials that break them are kept
+    but never enter the Pareto front, and samplers steer away from them.
     """
     if space is None:
         raise StudyError("create_study needs a space", "pass space=Space({...})")
@@ -301,6 +319,7 @@ def create_study(
             f"stale_after ({stale_after}s) must exceed heartbeat_interval ({heartbeat_interval}s)",
             "use e.g. stale_after = 4 * heartbeat_interval",
         )
+    outcome = parse_constraints(constraints)
     space_json = space.to_json()  # raises for implementations that cannot be stored
     _probe(space, sampler)
     store = get_storage(storage)
@@ -311,12 +330,21 @@ def create_study(
             existing = None
         if existing is not None:
             _check_same(existing, space, parsed, seed)
+            stored = parse_constraints(existing.system_attrs.get("outcome_constraints"))
+            if constraints is not None and stored != outcome:
+                raise StudyError(
+                    f"study {name!r} exists with outcome constraints {[c.to_dict() for c in stored]}, given {[c.to_dict() for c in outcome]}",
+                    "use the same constraints, or a new study name",
+                )
             return Study(store, existing, Space.from_json(existing.space_json), sampler)
     record = store.create_study(
         name, space_json, parsed, sampler.to_dict(),
         seed if seed is not None else secrets.randbits(63),
         StudySettings(heartbeat_interval, stale_after, max_attempts, allow_repeats),
     )
+    if outcome:
+        store.set_study_system_attr(record.study_id, "outcome_constraints", [c.to_dict() for c in outcome])
+        record = store.get_study(record.name)
     return Study(store, record, space, sampler)
 
 
