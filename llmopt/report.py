@@ -36,8 +36,15 @@ def trial_rows(
         for path in param_order:
             row[path] = params.get(path)
         row.update({k: v for k, v in params.items() if k not in rank})
-        if with_state and r.error:
-            row["error"] = r.error.splitlines()[0][:120]
+        if with_state:
+            scored, total = r.system_attrs.get("examples_scored"), r.system_attrs.get("examples_total")
+            if scored is not None:
+                row["examples"] = f"{scored}/{total}"
+            if not r.feasible:
+                row["violation"] = r.constraint_violation
+            note = r.error or r.system_attrs.get("prune_reason")
+            if note:
+                row["note"] = note.splitlines()[0][:120]
         rows.append(row)
     return rows
 

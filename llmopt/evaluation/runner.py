@@ -25,8 +25,9 @@ from llmopt.evaluation.scope import ExampleScope, TrialScope, enter_example, lea
 from llmopt.trial import CallRecord, ExampleResult
 
 Sink = Callable[[ExampleResult, Mapping[str, str]], Awaitable[None]]
-#: Called at a stage boundary with the results so far (study order); returns a prune reason or None.
-StageCheck = Callable[[list[ExampleResult]], Awaitable[tuple[str, dict[str, Any]] | None]]
+#: Called at a stage boundary with the results so far (study order), the stage index and the
+#: number of stages; returns (reason, details) to stop the trial, or None to go on.
+StageCheck = Callable[[list[ExampleResult], int, int], Awaitable[tuple[str, dict[str, Any]] | None]]
 
 
 @dataclass
@@ -55,7 +56,7 @@ async def run_trial(
     on_example: Callable[[ExampleResult], None] | None = None,
 ) -> TrialRun:
     """Score the examples of `order` not in `done`, stage by stage (boundaries are counts in `order`)."""
-    trial = TrialScope(trial_id, env, ev.trial_budget, billed=0.0)
+    trial = TrialScope(trial_id, env, ev.trial_budget, billed=sum(r.billed_cost or 0.0 for r in done.values()))
     results: dict[str, ExampleResult] = dict(done)
     run = TrialRun([], resumed=len(done))
     stop = asyncio.Event()
@@ -90,14 +91,14 @@ async def run_trial(
 
     cuts = sorted({b for b in boundaries if 0 < b < len(order)} | {len(order)})
     start = 0
-    for cut in cuts:
+    for stage, cut in enumerate(cuts):
         todo = [eid for eid in order[start:cut] if eid not in results]
         await asyncio.gather(*(one(eid) for eid in todo))
         start = cut
         if stop.is_set():
             break
         if stage_check is not None and cut < len(order):
-            verdict = await stage_check([results[eid] for eid in order[:cut] if eid in results])
+            verdict = await stage_check([results[eid] for eid in order[:cut] if eid in results], stage, len(cuts))
             if verdict is not None:
                 run.stopped, (run.reason, run.details) = "pruned", verdict
                 break

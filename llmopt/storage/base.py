@@ -111,6 +111,10 @@ class Storage(ABC):
         """Put a RUNNING trial back to WAITING (its worker stops) so the next `start_trial` resumes it."""
 
     @abstractmethod
+    def reopen_trial(self, trial_id: int, system_attrs: Mapping[str, Any]) -> TrialRecord:
+        """Put a PRUNED trial back in the queue (WAITING, values cleared) to finish its examples."""
+
+    @abstractmethod
     def heartbeat(self, trial_ids: Iterable[int], now: float) -> None: ...
 
     @abstractmethod

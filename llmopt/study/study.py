@@ -180,6 +180,22 @@ class Study:
             self._record.study_id, config.to_dict(), config.fingerprint, self._claims, time.time()
         )
 
+    def resume_trial(self, number: int) -> TrialRecord:
+        """Queue a PRUNED trial to finish its evaluation set (no pruning this time), e.g. to confirm a front.
+
+        Its stored examples are kept, so only the unscored ones are paid for; the next
+        `optimize` with an Evaluation runs it before any new trial.
+        """
+        trial_id = self._trial_id_of(number)
+        previous = next(t for t in self.storage.get_trials(self._record.study_id, min_number=number) if t.number == number)
+        record = self.storage.reopen_trial(trial_id, {"no_prune": True, "pruned_before": {
+            "reason": previous.system_attrs.get("prune_reason"), "values": previous.values}})
+        # This process's history cache treats finished trials as final: forget this one. (Other
+        # running workers keep seeing it as PRUNED until they reopen the study.)
+        self._finished.pop(number, None)
+        self._first_open = min(self._first_open, number)
+        return record
+
     # -- the loop -------------------------------------------------------------------------------------
     def optimize(
         self,

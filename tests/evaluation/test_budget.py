@@ -54,3 +54,23 @@ def test_trial_budget_prunes_the_trial_with_partial_values(stub: StubLLMServer, 
         assert 4 <= trial.system_attrs["examples_scored"] < 10
         assert trial.values["accuracy"] == 1.0
     assert study.pareto_front() == []
+
+
+def test_a_pruned_trial_resumes_to_the_full_set_without_paying_twice(stub: StubLLMServer, tmp_path: Path) -> None:
+    url = str(tmp_path / "p.db")
+    ev = evaluation(stub, trial_budget=0.012)
+    study = llmopt.create_study("p", Space({"t": FloatVar(0, 1)}), ev.objectives, storage=url, seed=0)
+    study.optimize(ev, n_trials=1)
+    (pruned,) = study.trials
+    scored = pruned.system_attrs["examples_scored"]
+    assert pruned.state == TrialState.PRUNED and len(stub.requests) == scored
+    requeued = study.resume_trial(pruned.number)
+    assert requeued.state == TrialState.WAITING and requeued.system_attrs["no_prune"]
+    study.optimize(evaluation(stub), n_trials=1)  # no trial budget this time
+    (done,) = study.trials
+    assert done.state == TrialState.COMPLETE and done.values["accuracy"] == 1.0
+    assert done.system_attrs["resumed_examples"] == scored and len(stub.requests) == 10
+    assert done.system_attrs["pruned_before"]["reason"].startswith("per-trial budget reached")
+    assert [t.number for t in study.pareto_front()] == [done.number]
+    with pytest.raises(llmopt.LLMOptError, match="only a PRUNED trial can be resumed"):
+        study.resume_trial(done.number)

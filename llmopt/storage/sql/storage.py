@@ -319,6 +319,19 @@ class SQLStorage(Storage):
                 .values(state=TrialState.WAITING.value, system_attrs_json=codec.dumps(attrs))
             )
 
+    def reopen_trial(self, trial_id: int, system_attrs: Mapping[str, Any]) -> TrialRecord:
+        with self._txn() as conn:
+            row = conn.execute(select(trials.c.state, trials.c.number, trials.c.system_attrs_json).where(trials.c.id == trial_id)).one()
+            if row.state != TrialState.PRUNED.value:
+                raise StudyError(f"trial {row.number} is {row.state}; only a PRUNED trial can be resumed", "pick a PRUNED trial")
+            attrs = {**codec.loads(row.system_attrs_json), **dict(system_attrs)}
+            conn.execute(
+                update(trials).where(trials.c.id == trial_id).values(
+                    state=TrialState.WAITING.value, values_json=None, finished_at=None, system_attrs_json=codec.dumps(attrs)
+                )
+            )
+            return self._trial(conn, trial_id)
+
     def heartbeat(self, trial_ids: Iterable[int], now: float) -> None:
         ids = list(trial_ids)
         if not ids:
