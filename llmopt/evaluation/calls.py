@@ -135,10 +135,12 @@ async def _metered_call(
     attempt = 0
     while True:
         waited_from = time.perf_counter()
-        model_slot = env.slots.for_model(model)
+        model_slot, rate = env.slots.for_model(model), env.slots.rate_for(model)
         async with env.slots.overall:
             if model_slot is not None:
                 await model_slot.acquire()
+            if rate is not None:
+                await rate.wait()
             try:
                 started = time.perf_counter()
                 with scope.lock:

@@ -35,6 +35,8 @@ class StubLLMServer:
         self.fail = dict(fail or {})
         self.fail_always = fail_always
         self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests it served at once: tests check concurrency limits with it
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -47,8 +49,14 @@ class StubLLMServer:
         with self._lock:
             number = len(self.requests)
             self.requests.append(body)
-        if self.delay:
-            time.sleep(self.delay)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
         status = self.fail_always or self.fail.get(number)
         if status:
             return status, {"error": {"message": f"scripted failure {status}", "type": "stub", "code": status}}

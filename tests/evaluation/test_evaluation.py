@@ -209,3 +209,33 @@ def test_concurrency_overlaps_examples_and_trials(tmp_path: Path) -> None:
     assert len(server.requests) == 64
     assert wall < 64 * 0.25 / 4  # far below serial time (16 s); ideal is 1 s
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+def test_overall_and_per_model_request_limits_hold(tmp_path: Path) -> None:
+    with StubLLMServer(answer=echo_last_word, delay=0.1) as server:
+        async def pipeline(config, example):
+            model = config["model"]
+            return (await acomplete(model, example.question, api_base=server.api_base, api_key="k")).text
+
+        prices = {"openai/a": Price(prompt=1e-6), "openai/b": Price(prompt=1e-6)}
+        ev = Evaluation(numbers(12), pipeline, prices=prices, limits=Limits(max_in_flight=4, per_model={"openai/b": 2}),
+                        max_concurrent_examples=12)
+        study = study_for(ev, tmp_path, Space({"model": ChoiceVar(["openai/a"])}), name="a")
+        study.optimize(ev, n_trials=1)
+        assert server.max_in_flight == 4
+        server.max_in_flight = 0
+        study = study_for(ev, tmp_path, Space({"model": ChoiceVar(["openai/b"])}), name="b")
+        study.optimize(ev, n_trials=1)
+        assert server.max_in_flight == 2
+
+
+def test_rate_limit_spaces_requests_and_its_wait_is_not_latency(stub: StubLLMServer, tmp_path: Path) -> None:
+    ev = Evaluation(numbers(6), async_pipeline(stub), prices=STUB_PRICE, limits=Limits(rate={STUB_MODEL: 5.0}),
+                    objectives=["latency_p95"])
+    study = study_for(ev, tmp_path)
+    started = time.monotonic()
+    study.optimize(ev, n_trials=1)
+    assert time.monotonic() - started >= 1.0  # six starts at least 0.2 s apart
+    assert study.trials[0].values["latency_p95"] < 0.2
+    with pytest.raises(StudyError, match=r"Limits.rate\['m'\] must be requests per second > 0"):
+        Limits(rate={"m": 0})
