@@ -19,7 +19,7 @@ ALLOWED = {
     "storage": {"errors", "trial"},
     "evaluation": {"errors", "space", "trial"},
     "progress": set(),
-    "study": {"errors", "space", "trial", "pareto", "samplers", "storage", "evaluation", "progress"},
+    "study": {"errors", "space", "trial", "pareto", "samplers", "pruning", "storage", "evaluation", "progress"},
     "report": {"trial"},
     "loading": {"errors", "space", "evaluation"},
     "cli": {"errors", "report", "loading", "samplers", "storage", "study"},

@@ -37,6 +37,8 @@ class Evaluation:
     Dollars: `budget` for the study, `trial_budget` per trial; `prices` for models litellm
     does not price; `models` lists the models the pipeline may call (else the space's
     choices named `*model` are checked) so a missing price stops the study before trial 0.
+    Pruning: examples are scored in one study-wide order; after each of `stages` the
+    `pruner` may stop a trial that is clearly dominated (default: Pareto-aware, "auto").
     """
 
     def __init__(
@@ -59,6 +61,8 @@ class Evaluation:
         trial_budget: float | None = None,
         max_error_rate: float = 0.5,
         fail_fast_after: int = 10,
+        pruner: Any = "auto",
+        stages: Any = None,
     ) -> None:
         self.dataset = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
         if not callable(pipeline):
@@ -97,6 +101,10 @@ class Evaluation:
         self.trial_budget = trial_budget
         self.max_error_rate = max_error_rate
         self.fail_fast_after = fail_fast_after
+        #: "auto" (ParetoPruner, sound for any number of objectives), None (no pruning) or a Pruner.
+        self.pruner = pruner
+        #: When the pruner decides: a `Stages`, a list of example counts, or None (the pruner's default).
+        self.stages = stages
 
     def __repr__(self) -> str:
         return f"Evaluation({len(self.dataset)} examples, objectives={[m.name for m in self.objective_measures]})"

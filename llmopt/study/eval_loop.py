@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import math
 import sys
@@ -21,6 +22,7 @@ from llmopt.evaluation.meter import install_meter
 from llmopt.evaluation.runner import TrialRun, run_trial
 from llmopt.progress import ProgressLine
 from llmopt.study.live_trial import Trial
+from llmopt.study.staging import comparable, ordered_prefix, partial_trial, prunable, trial_attrs
 from llmopt.trial import ExampleResult, TrialRecord, TrialState
 
 if TYPE_CHECKING:
@@ -71,6 +73,30 @@ class EvaluationLoop:
         self.stopping = False
         self.order = ev.dataset.order(study.seed)
         self.study_id = study._record.study_id
+        self.measures = {m.name: m for m in ev.measures}
+        self.pruner, self.boundaries = self._pruning()
+        self._finished_examples: dict[int, list[ExampleResult]] = {}
+
+    def _pruning(self) -> tuple[Any, list[int]]:
+        """The pruner and its stage boundaries; none when an objective cannot be followed example by example."""
+        pruner = self.ev.pruner
+        if pruner is None or (pruner == "auto" and importlib.util.find_spec("llmopt.pruning") is None):
+            return None, []
+        blocked = prunable(self.measures, self.study.objectives)
+        if blocked:
+            if pruner != "auto":
+                log.warning("pruning is off: objective(s) %s are custom measures without per-example values", blocked)
+            return None, []
+        from llmopt.pruning import ParetoPruner, Stages
+
+        if pruner == "auto":
+            pruner = ParetoPruner()
+        stages = self.ev.stages
+        if stages is None:
+            stages = getattr(pruner, "default_stages", None) or Stages.geometric()
+        if not isinstance(stages, Stages):
+            stages = Stages.explicit(list(stages))
+        return pruner, list(stages.boundaries(len(self.order)))
 
     async def run(self) -> None:
         storage = self.study.storage
@@ -129,9 +155,14 @@ class EvaluationLoop:
         def on_example(result: ExampleResult) -> None:
             self.progress.update(examples=1, dollars=result.billed_cost or 0.0)
 
+        stage_check = None
+        if self.pruner is not None and not trial_attrs(storage, trial).get("no_prune"):
+            async def stage_check(results: list[ExampleResult], stage: int, n_stages: int) -> tuple[str, dict[str, Any]] | None:
+                return await asyncio.to_thread(self._decide, trial, results, stage, n_stages)
+
         try:
             run = await run_trial(self.ev, self.env, trial.config, trial.trial_id, self.order, done, sink,
-                                  self.executor, on_example=on_example)
+                                  self.executor, self.boundaries, stage_check, on_example=on_example)
         except BaseException as exc:  # a missing price, Ctrl-C, cancellation: the trial goes back to the queue
             self.stopping = True
             self.study._heartbeat.remove(trial.trial_id)
@@ -140,6 +171,31 @@ class EvaluationLoop:
         if run.orphan_calls:
             await asyncio.to_thread(storage.add_calls, trial.trial_id, run.orphan_calls)
         return await asyncio.to_thread(self._tell, trial, run)
+
+    def _decide(self, trial: Trial, results: list[ExampleResult], stage: int, n_stages: int) -> tuple[str, dict[str, Any]] | None:
+        """Ask the pruner, comparing this trial with every other trial on their shared examples."""
+        objectives = self.study.objectives
+        current = partial_trial(trial.number, results, self.measures, objectives, len(self.order), complete=False)
+        decision = self.pruner.decide(current, self._others(trial.trial_id), stage, n_stages)
+        return (decision.reason, decision.details) if decision.prune else None
+
+    def _others(self, trial_id: int) -> list[Any]:
+        storage = self.study.storage
+        records = [t for t in storage.get_trials(self.study_id) if comparable(t, trial_id)]
+        missing = [t.trial_id for t in records if t.trial_id not in self._finished_examples]
+        fetched = storage.get_examples_of_trials(missing) if missing else {}
+        others = []
+        for record in records:
+            examples = self._finished_examples.get(record.trial_id)
+            if examples is None:
+                examples = ordered_prefix(fetched.get(record.trial_id, []), self.order)
+                if record.state.is_finished:
+                    self._finished_examples[record.trial_id] = examples
+            if examples:
+                complete = record.state == TrialState.COMPLETE and record.feasible and len(examples) == len(self.order)
+                others.append(partial_trial(record.number, examples, self.measures, self.study.objectives,
+                                            len(self.order), complete=complete))
+        return others
 
     def _tell(self, trial: Trial, run: TrialRun) -> TrialRecord | None:
         measures = {m.name: m.compute(run.results) for m in self.ev.measures}
