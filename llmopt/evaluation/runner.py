@@ -25,8 +25,8 @@ from llmopt.evaluation.scope import ExampleScope, TrialScope, enter_example, lea
 from llmopt.trial import CallRecord, ExampleResult
 
 Sink = Callable[[ExampleResult, Mapping[str, str]], Awaitable[None]]
-#: Called at a stage boundary with the results so far (study order), the stage index and the
-#: number of stages; returns (reason, details) to stop the trial, or None to go on.
+#: Called at a stage boundary with the results so far (study order), the boundary's index and
+#: the number of boundaries (the full set is not one); returns (reason, details) to stop, or None.
 StageCheck = Callable[[list[ExampleResult], int, int], Awaitable[tuple[str, dict[str, Any]] | None]]
 
 
@@ -98,7 +98,7 @@ async def run_trial(
         if stop.is_set():
             break
         if stage_check is not None and cut < len(order):
-            verdict = await stage_check([results[eid] for eid in order[:cut] if eid in results], stage, len(cuts))
+            verdict = await stage_check([results[eid] for eid in order[:cut] if eid in results], stage, len(cuts) - 1)
             if verdict is not None:
                 run.stopped, (run.reason, run.details) = "pruned", verdict
                 break

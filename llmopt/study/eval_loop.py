@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import math
 import sys
@@ -21,6 +20,7 @@ from llmopt.evaluation.evaluation import Evaluation
 from llmopt.evaluation.meter import install_meter
 from llmopt.evaluation.runner import TrialRun, run_trial
 from llmopt.progress import ProgressLine
+from llmopt.pruning import ParetoPruner, PartialTrial, Pruner, Stages
 from llmopt.study.live_trial import Trial
 from llmopt.study.staging import comparable, ordered_prefix, partial_trial, prunable, trial_attrs
 from llmopt.trial import ExampleResult, TrialRecord, TrialState
@@ -75,20 +75,20 @@ class EvaluationLoop:
         self.study_id = study._record.study_id
         self.measures = {m.name: m for m in ev.measures}
         self.pruner, self.boundaries = self._pruning()
+        if not self.boundaries and ev.trial_budget is not None:
+            self.boundaries = Stages.geometric().boundaries(len(self.order))
         self._finished_examples: dict[int, list[ExampleResult]] = {}
 
-    def _pruning(self) -> tuple[Any, list[int]]:
+    def _pruning(self) -> tuple[Pruner | None, list[int]]:
         """The pruner and its stage boundaries; none when an objective cannot be followed example by example."""
         pruner = self.ev.pruner
-        if pruner is None or (pruner == "auto" and importlib.util.find_spec("llmopt.pruning") is None):
+        if pruner is None:
             return None, []
         blocked = prunable(self.measures, self.study.objectives)
         if blocked:
             if pruner != "auto":
                 log.warning("pruning is off: objective(s) %s are custom measures without per-example values", blocked)
             return None, []
-        from llmopt.pruning import ParetoPruner, Stages
-
         if pruner == "auto":
             pruner = ParetoPruner()
         stages = self.ev.stages
@@ -156,7 +156,7 @@ class EvaluationLoop:
             self.progress.update(examples=1, dollars=result.billed_cost or 0.0)
 
         stage_check = None
-        if self.pruner is not None and not trial_attrs(storage, trial).get("no_prune"):
+        if (self.pruner is not None or self.ev.trial_budget is not None) and not trial_attrs(storage, trial).get("no_prune"):
             async def stage_check(results: list[ExampleResult], stage: int, n_stages: int) -> tuple[str, dict[str, Any]] | None:
                 return await asyncio.to_thread(self._decide, trial, results, stage, n_stages)
 
@@ -174,12 +174,20 @@ class EvaluationLoop:
 
     def _decide(self, trial: Trial, results: list[ExampleResult], stage: int, n_stages: int) -> tuple[str, dict[str, Any]] | None:
         """Ask the pruner, comparing this trial with every other trial on their shared examples."""
+        budget = self.ev.trial_budget
+        if budget is not None and results:
+            projected = sum(r.cost or 0.0 for r in results) / len(results) * len(self.order)
+            if projected > budget * 1.5:  # a clear overrun, not noise: the hard cap stops the rest
+                return (f"projected cost ${projected:.4g} for {len(self.order)} examples exceeds the per-trial budget "
+                        f"${budget:.4g} (at {len(results)} examples)", {"projected_cost": projected, "trial_budget": budget})
+        if self.pruner is None:
+            return None
         objectives = self.study.objectives
         current = partial_trial(trial.number, results, self.measures, objectives, len(self.order), complete=False)
         decision = self.pruner.decide(current, self._others(trial.trial_id), stage, n_stages)
         return (decision.reason, decision.details) if decision.prune else None
 
-    def _others(self, trial_id: int) -> list[Any]:
+    def _others(self, trial_id: int) -> list[PartialTrial]:
         storage = self.study.storage
         records = [t for t in storage.get_trials(self.study_id) if comparable(t, trial_id)]
         missing = [t.trial_id for t in records if t.trial_id not in self._finished_examples]

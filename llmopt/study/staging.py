@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from llmopt.evaluation.measures import Measure
+from llmopt.pruning import ObjectiveSeries, PartialTrial
 from llmopt.trial import ExampleResult, Objective, TrialRecord, TrialState
 
 
@@ -26,10 +27,8 @@ def ordered_prefix(results: Sequence[ExampleResult], order: Sequence[str]) -> li
 
 
 def partial_trial(number: int, results: Sequence[ExampleResult], measures: dict[str, Measure],
-                  objectives: Sequence[Objective], n_total: int, complete: bool) -> Any:
+                  objectives: Sequence[Objective], n_total: int, complete: bool) -> PartialTrial:
     """One trial's per-example series for every objective, in study order."""
-    from llmopt.pruning import ObjectiveSeries, PartialTrial
-
     series = {}
     for objective in objectives:
         measure = measures[objective.name]
