@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "LLMOptError": "llmopt.errors",
     "ModuleOption": "llmopt.space",
     "ModuleVar": "llmopt.space",
+    "NSGA2Sampler": "llmopt.samplers",
     "Objective": "llmopt.trial",
     "Predicate": "llmopt.space",
     "RandomSampler": "llmopt.samplers",
@@ -42,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "Space": "llmopt.space",
     "StubLLMServer": "llmopt.evaluation",
     "Study": "llmopt.study",
+    "TPESampler": "llmopt.samplers",
     "Trial": "llmopt.study",
     "TrialRecord": "llmopt.trial",
     "TrialState": "llmopt.trial",
@@ -83,7 +85,7 @@ if TYPE_CHECKING:
         acomplete,
         complete,
     )
-    from llmopt.samplers import GridSampler, RandomSampler, Sampler
+    from llmopt.samplers import GridSampler, NSGA2Sampler, RandomSampler, Sampler, TPESampler
     from llmopt.space import (
         ChoiceVar,
         CompositeVar,

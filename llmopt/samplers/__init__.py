@@ -7,9 +7,16 @@ from typing import Any
 from llmopt.errors import StudyError
 from llmopt.samplers.base import Sampler
 from llmopt.samplers.grid import GridSampler
+from llmopt.samplers.nsga2 import NSGA2Sampler
 from llmopt.samplers.random import RandomSampler
+from llmopt.samplers.tpe import TPESampler
 
-SAMPLERS: dict[str, type[Sampler]] = {"random": RandomSampler, "grid": GridSampler}
+SAMPLERS: dict[str, type[Sampler]] = {
+    "random": RandomSampler,
+    "grid": GridSampler,
+    "tpe": TPESampler,
+    "nsga2": NSGA2Sampler,
+}
 
 
 def default_sampler() -> Sampler:
@@ -29,4 +36,13 @@ def sampler_from_dict(data: dict[str, Any]) -> Sampler:
     return SAMPLERS[kind](**settings)
 
 
-__all__ = ["GridSampler", "RandomSampler", "SAMPLERS", "Sampler", "default_sampler", "sampler_from_dict"]
+__all__ = [
+    "GridSampler",
+    "NSGA2Sampler",
+    "RandomSampler",
+    "SAMPLERS",
+    "Sampler",
+    "TPESampler",
+    "default_sampler",
+    "sampler_from_dict",
+]

@@ -1,0 +1,178 @@
+"""Sampler quality and overhead: llmopt TPE / NSGA-II against Optuna TPE / NSGA-II and random search.
+
+Run by hand (Optuna is a benchmark extra: pip install -e ".[bench]"):
+
+    python benchmarks/bench_samplers.py                 # full: 5 seeds, 100/300 trials, overhead to 1,000 trials
+    python benchmarks/bench_samplers.py --quick         # 2 seeds, 100 trials, overhead to 300 trials: a minute or two
+    python benchmarks/bench_samplers.py --seeds 10 --problems LLM --no-overhead
+
+Quality: every sampler runs the same problems (benchmarks/problems.py: ZDT1, DTLZ2, a
+simulated LLM pipeline) with the same seeds in one process; the table gives the median over
+seeds of the hypervolume after 100 and 300 trials (LLM: hypervolume of the configurations
+found, re-scored without noise, over the true front's). Overhead: milliseconds per trial of
+the whole ask/evaluate/tell loop (objective without noise, so the time is the library's),
+averaged over the last 10% of trials before 100, 500 and 1,000, in memory and in a SQLite file.
+Results are written up in docs/benchmarks-samplers.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import llmopt  # noqa: E402
+from llmopt.samplers import NSGA2Sampler, RandomSampler, TPESampler, default_sampler  # noqa: E402
+from problems import PROBLEMS, Problem, llm_truth  # noqa: E402
+
+Run = Callable[[Problem, int, int, "str | None", Callable[[], None] | None], list[tuple[dict[str, Any], tuple[float, ...]]]]
+
+
+def llmopt_runner(make: Callable[[], llmopt.Sampler]) -> Run:
+    def run(problem: Problem, seed: int, n: int, storage: str | None = None, tick: Callable[[], None] | None = None):
+        study = llmopt.create_study(
+            f"{problem.name}-{seed}", problem.space, problem.objectives, storage=storage or ":memory:", sampler=make(), seed=seed
+        )
+        found: list[tuple[dict[str, Any], tuple[float, ...]]] = []
+
+        def objective(trial: llmopt.Trial) -> tuple[float, ...]:
+            params = trial.config.to_dict()
+            values = problem.evaluate(params, seed)
+            found.append((params, values))
+            return values
+
+        study.optimize(objective, n_trials=n, callbacks=[lambda s, r: tick()] if tick else ())
+        study.close()
+        return found
+
+    return run
+
+
+def optuna_runner(make: Callable[[int], Any]) -> Run:
+    def run(problem: Problem, seed: int, n: int, storage: str | None = None, tick: Callable[[], None] | None = None):
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        directions = list(problem.objectives.values())
+        study = optuna.create_study(directions=directions, sampler=make(seed), storage=storage)
+        found: list[tuple[dict[str, Any], tuple[float, ...]]] = []
+
+        def objective(trial: Any) -> tuple[float, ...]:
+            params = problem.suggest(trial)
+            values = problem.evaluate(params, seed)
+            found.append((params, values))
+            return values
+
+        study.optimize(objective, n_trials=n, callbacks=[lambda s, t: tick()] if tick else None)
+        return found
+
+    return run
+
+
+def _optuna_tpe(multivariate: bool) -> Callable[[int], Any]:
+    def make(seed: int) -> Any:
+        import optuna
+
+        if multivariate:  # what Optuna's docs suggest for dependent and conditional parameters
+            return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True)
+        return optuna.samplers.TPESampler(seed=seed)
+
+    return make
+
+
+def _optuna_nsga2(seed: int) -> Any:
+    import optuna
+
+    return optuna.samplers.NSGAIISampler(seed=seed)
+
+
+SAMPLERS: dict[str, Run] = {
+    "llmopt default": llmopt_runner(default_sampler),
+    "llmopt TPE": llmopt_runner(TPESampler),
+    "llmopt NSGA-II": llmopt_runner(NSGA2Sampler),
+    "Optuna TPE multivariate": optuna_runner(_optuna_tpe(True)),
+    "Optuna TPE default": optuna_runner(_optuna_tpe(False)),
+    "Optuna NSGA-II": optuna_runner(_optuna_nsga2),
+    "random (llmopt)": llmopt_runner(RandomSampler),
+}
+OVERHEAD = ["llmopt TPE", "llmopt NSGA-II", "Optuna TPE multivariate", "Optuna NSGA-II"]
+
+
+def quality(problems: list[str], samplers: list[str], seeds: int, checkpoints: list[int]) -> None:
+    n = max(checkpoints)
+    header = " | ".join(f"{c} trials" for c in checkpoints)
+    for name in problems:
+        problem = PROBLEMS[name]
+        measure = "HV found / HV true front (noise-free)" if name == "LLM" else "hypervolume"
+        print(f"\n### {name}: median {measure} over {seeds} seeds (min–max)\n")
+        print(f"| sampler | {header} | s per run |")
+        print("|---|" + "---|" * len(checkpoints) + "---|")
+        for label in samplers:
+            scores: dict[int, list[float]] = {c: [] for c in checkpoints}
+            seconds = []
+            for seed in range(seeds):
+                t0 = time.perf_counter()
+                found = SAMPLERS[label](problem, seed, n, None, None)
+                seconds.append(time.perf_counter() - t0)
+                for c in checkpoints:
+                    params, values = zip(*found[:c])
+                    scores[c].append(problem.score(list(params), list(values)))
+            cells = " | ".join(f"{statistics.median(s):.3f} ({min(s):.3f}–{max(s):.3f})" for s in scores.values())
+            print(f"| {label} | {cells} | {statistics.median(seconds):.1f} |", flush=True)
+
+
+def overhead(samplers: list[str], points: list[int]) -> None:
+    problem = PROBLEMS["LLM"]
+    fast = PROBLEMS["LLM"].__class__(**{**problem.__dict__, "evaluate": lambda p, seed: llm_truth(p)[:3]})
+    n = max(points)
+    print(f"\n### Overhead: ms per trial (LLM space, 3 objectives), mean over the last 10% of trials before each count\n")
+    print("| sampler | storage | " + " | ".join(f"at {p}" for p in points) + " |")
+    print("|---|---|" + "---|" * len(points))
+    with tempfile.TemporaryDirectory() as tmp:
+        for label in samplers:
+            for storage_name in ("memory", "SQLite file"):
+                stamps: list[float] = []
+                llm_side = label.startswith("llmopt")
+                storage = None if storage_name == "memory" else f"sqlite:///{os.path.join(tmp, label.replace(' ', '_') + '.db')}"
+                if storage is None and llm_side:
+                    storage = ":memory:"
+                stamps.append(time.perf_counter())
+                SAMPLERS[label](fast, 0, n, storage, lambda: stamps.append(time.perf_counter()))
+                cells = []
+                for p in points:
+                    lo = p - max(1, p // 10)
+                    cells.append(f"{1000 * (stamps[p] - stamps[lo]) / (p - lo):.1f}")
+                print(f"| {label} | {storage_name} | " + " | ".join(cells) + " |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per problem and sampler (default 5)")
+    parser.add_argument("--quick", action="store_true", help="2 seeds, 100 trials, overhead up to 300 trials")
+    parser.add_argument("--problems", default="ZDT1,DTLZ2,LLM", help="comma-separated subset of ZDT1,DTLZ2,LLM")
+    parser.add_argument("--samplers", default=",".join(SAMPLERS), help="comma-separated labels (see SAMPLERS)")
+    parser.add_argument("--no-overhead", action="store_true", help="skip the overhead table")
+    parser.add_argument("--no-quality", action="store_true", help="skip the quality tables")
+    args = parser.parse_args()
+    seeds = 2 if args.quick else args.seeds
+    checkpoints = [100] if args.quick else [100, 300]
+    chosen = [s for s in args.samplers.split(",") if s]
+    import numpy, optuna  # noqa: E401  (versions for the write-up)
+
+    print(f"llmopt {llmopt.__version__}, Optuna {optuna.__version__}, numpy {numpy.__version__}, Python {sys.version.split()[0]}")
+    print(f"llmopt default sampler: {type(default_sampler()).__name__}")
+    if not args.no_quality:
+        quality([p for p in args.problems.split(",") if p], chosen, seeds, checkpoints)
+    if not args.no_overhead:
+        overhead([s for s in OVERHEAD if s in chosen], [100, 300] if args.quick else [100, 500, 1000])
+
+
+if __name__ == "__main__":
+    main()
