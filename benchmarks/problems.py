@@ -163,7 +163,7 @@ def llm_truth(p: dict[str, Any]) -> tuple[float, float, float, float, int]:
         logit += (TOOLS[tool] + 0.6 * (1 - math.exp(-steps / 3)) - 0.05 * steps) * (0.4 + size / 6)
         calls, per_call, sequential = steps, 110.0, steps
     if strategy != "self_consistency":
-        logit -= 1.2 * t
+        logit -= 0.5 * t * t  # mild: accuracy barely moves with temperature up to 1 (Renze & Guven, 2024)
     budget = p["max_tokens"] / (sequential if strategy == "react" else 1)
     if budget < per_call:
         logit -= 2.5 * (1 - budget / per_call)

@@ -20,8 +20,9 @@ SAMPLERS: dict[str, type[Sampler]] = {
 
 
 def default_sampler() -> Sampler:
-    """The sampler a study uses when none is given: the winner of benchmarks/bench_samplers.py."""
-    return RandomSampler()
+    """The sampler a study uses when none is given: the winner of benchmarks/bench_samplers.py
+    (docs/benchmarks-samplers.md), with its default settings."""
+    return TPESampler()
 
 
 def sampler_from_dict(data: dict[str, Any]) -> Sampler:

@@ -118,19 +118,35 @@ def best_first(points: np.ndarray, k: int, spread: Spread, order_all: bool = Fal
 
 
 def ranks(values: np.ndarray) -> np.ndarray:
-    """Each column replaced by its dense rank (equal values, equal rank): dominance is unchanged,
-    and spreads no longer depend on units, e.g. a cost spanning three decades counts its cheap
-    end fully."""
+    """Each column replaced by its dense rank (equal values, equal rank)."""
     if not values.size:
         return values
-    return np.column_stack([np.unique(col, return_inverse=True)[1] for col in values.T]).astype(float)
+    return np.column_stack([np.unique(col, return_inverse=True)[1].ravel() for col in values.T]).astype(float)
+
+
+def unit_free(values: np.ndarray) -> np.ndarray:
+    """Each column's min-max scaled values plus its min-max scaled ranks.
+
+    Both keep dominance as it is, so only spreads (hypervolume tie-breaks, crowding) change.
+    Ranks alone ignore how far apart values are (on ZDT1/DTLZ2 that loses hypervolume); values
+    alone squash the cheap end of a cost that spans three decades into one corner (on the LLM
+    problem that loses the cheap models). The sum keeps both.
+    """
+    if not values.size:
+        return values
+    out = np.zeros_like(values)
+    for column in (values, ranks(values)):
+        lo, hi = column.min(axis=0), column.max(axis=0)
+        out += (column - lo) / np.where(hi > lo, hi - lo, 1.0)
+    return out
 
 
 def select(
-    obs: Observations, among: np.ndarray, k: int, spread: Spread, order_all: bool = False, by_rank: bool = True
+    obs: Observations, among: np.ndarray, k: int, spread: Spread, order_all: bool = False, unit_free_spread: bool = True
 ) -> np.ndarray:
     """The k best of the trials `among` that have values: complete, then partial (pruned), then
-    infeasible by increasing violation. Best first. With `by_rank`, spreads are measured on ranks."""
+    infeasible by increasing violation. Best first. With `unit_free_spread`, spreads are measured on
+    `unit_free` values."""
     picked: list[np.ndarray] = []
     left = k
     for tier in (COMPLETE, PARTIAL, INFEASIBLE):
@@ -143,7 +159,7 @@ def select(
             order = np.argsort(obs.violation[idx], kind="stable")[:left]
         else:
             values = finite(obs.values[idx])
-            order = best_first(ranks(values) if by_rank else values, left, spread, order_all)
+            order = best_first(unit_free(values) if unit_free_spread else values, left, spread, order_all)
         picked.append(idx[order])
         left -= len(order)
     return np.concatenate(picked) if picked else np.zeros(0, dtype=int)

@@ -11,6 +11,7 @@ import llmopt
 from llmopt.errors import StudyError
 from llmopt.samplers import RandomSampler, TPESampler, sampler_from_dict
 from llmopt.samplers.history import HistoryReader
+from llmopt.samplers.ranking import unit_free
 from llmopt.samplers.tpe.split import n_good, split
 from llmopt.space import ChoiceVar, FloatVar, Forbid, IntVar, ModuleOption, ModuleVar, Space
 from llmopt.trial import Objective, TrialRecord, TrialState
@@ -60,7 +61,7 @@ def test_golden_sequence_on_a_small_grid():
     assert [t.params["k"] for t in trials] == GOLDEN_K
 
 
-GOLDEN_K = [85, 52, 97, 6, 92, 46, 58, 1, 44, 42, 59, 64]
+GOLDEN_K = [85, 52, 97, 6, 92, 79, 69, 49, 29, 67, 1, 71]
 
 
 def test_resumed_study_proposes_the_same_as_an_uninterrupted_one(tmp_path):
@@ -162,18 +163,23 @@ def test_split_ranks_complete_then_pruned_then_infeasible_and_keeps_the_rest_bad
     assert 6 not in split(obs, 2, constant_liar=False)[1]
 
 
-def test_multi_objective_split_takes_the_front_first_then_cuts_it_by_hypervolume_on_ranks():
+def test_multi_objective_split_takes_the_front_first_then_cuts_it_by_hypervolume():
     space = Space({"k": IntVar(0, 9)})
-    front = [(1.0, 9.0), (5.0, 5.0), (9.0, 1.0)]
-    # dominated points whose values fall between the front's: on ranks the middle point sits
-    # close to the corner (3, 3) of the box spanned by (0, 4) and (4, 0), so it adds the least
-    behind = [(2.0, 9.5), (3.0, 9.6), (9.5, 2.0), (9.6, 3.0)]
+    front = [(1.0, 9.0), (8.0, 8.0), (9.0, 1.0)]  # the middle point sits near the corner: it adds least
+    behind = [(2.0, 9.5), (9.5, 2.0), (9.6, 9.6)]
     history = [record(i, space, {"k": i}, values={"a": a, "b": b}) for i, (a, b) in enumerate(front + behind)]
     obs = HistoryReader().read(space, history, [Objective("a", "minimize"), Objective("b", "minimize")])
     assert split(obs, 3)[0].tolist() == [0, 1, 2]
     assert split(obs, 2)[0].tolist() == [0, 2]
-    assert split(obs, 4)[0].tolist() == [0, 1, 2, 3]  # then the second front
+    assert split(obs, 4)[0].tolist() == [0, 1, 2, 3]  # then the second front, cut the same way
     assert n_good(1000, 0.1, 25) == 25 and n_good(3, 0.1, 25) == 1
+
+
+def test_spreads_count_both_values_and_ranks():
+    """A cost spanning three decades: on values alone the two cheap points would look the same."""
+    values = np.array([[0.001], [0.002], [1.0]])
+    scaled = unit_free(values)[:, 0]
+    assert scaled[1] - scaled[0] > 0.4 and scaled.tolist()[2] == 2.0
 
 
 # ---------------------------------------------------------------- flight, repeats, constraints

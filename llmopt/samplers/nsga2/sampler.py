@@ -42,7 +42,7 @@ class NSGA2Sampler(StoredSettings, Sampler):
 
     def __init__(
         self,
-        population_size: int = 24,
+        population_size: int = 16,
         crossover_prob: float = 0.9,
         mutation_prob: float | None = None,
         eta_crossover: float = 15.0,

@@ -45,43 +45,41 @@ class ParzenEstimator:
         self.obs = np.vstack((obs, np.full((1, enc.n), np.nan)))  # last row: the prior kernel
         weights = np.append(np.ones(n), prior_weight)
         self.log_w = np.log(weights / weights.sum())
-        self.sigma = np.ones(enc.n)
+        self.sigma = np.ones((n + 1, enc.n))  # per kernel and leaf
         self.keep = np.ones(enc.n)  # probability a category kernel keeps its own option
         self._tables: dict[int, np.ndarray] = {}
         dims = max(1, sum(1 for c in enc.leaves if c.kind != "category"))
         seen = (~np.isnan(obs)).sum(axis=0)
-        filled = np.nan_to_num(obs)
-        mean = filled.sum(axis=0) / np.maximum(seen, 1)
-        spread = np.sqrt(np.nan_to_num((obs - mean) ** 2).sum(axis=0) / np.maximum(seen, 1))
         for j, code in enumerate(enc.leaves):
             if code.kind == "category":
                 # the other options share `s / (n_seen + s)` of each kernel, never more than uniform
                 self.keep[j] = max(1.0 / code.size, 1.0 - category_smoothing / (seen[j] + category_smoothing))
             elif seen[j]:
-                self.sigma[j] = _bandwidth(int(seen[j]), float(spread[j]), dims, bandwidth, code.size)
+                self.sigma[:n, j] = _bandwidths(obs[:, j], dims, bandwidth, code.size)
             if code.kind == "category" or (code.kind == "binned" and code.size <= MAX_TABLE):
                 self._tables[j] = self._table(j)
 
     def _table(self, j: int) -> np.ndarray:
         """(K, kernels) log kernel of each value of a discrete leaf under each kernel: computed
-        once per value (a K x (K + 1) table, column K for kernels whose trial lacks the leaf),
-        then spread over the kernels, so scoring a candidate is one row lookup."""
+        once per grid point (column K: kernels whose trial lacks the leaf), then spread over the
+        kernels, so scoring a candidate is one row lookup."""
         code = self.enc.leaves[j]
         k = code.size
         missing = np.isnan(self.obs[:, j])
+        col = np.where(missing, k, self.enc.bin_index(j, np.where(missing, 0.5, self.obs[:, j])))
         if code.kind == "category":
             other = (1.0 - self.keep[j]) / (k - 1) if k > 1 else 0.0
             table = np.full((k, k + 1), math.log(max(other, TINY)))
             np.fill_diagonal(table, math.log(self.keep[j]))
             table[:, k] = -math.log(k)
-        else:
-            edges, centres = self.enc.bins(j)
-            mass = _trunc_mass(edges[:-1, None], edges[1:, None], centres[None, :], self.sigma[j])
-            table = np.empty((k, k + 1))
-            table[:, :k] = np.log(mass)
-            table[:, k] = np.log(edges[1:] - edges[:-1])
-        col = self.enc.bin_index(j, np.where(missing, 0.5, self.obs[:, j]))
-        return table[:, np.where(missing, k, col)]
+            return table[:, col]
+        edges, centres = self.enc.bins(j)
+        width = np.ones(k)
+        width[col[~missing]] = self.sigma[~missing, j]  # kernels on one grid point share their width
+        table = np.empty((k, k + 1))
+        table[:, :k] = np.log(_trunc_mass(edges[:-1, None], edges[1:, None], centres[None, :], width[None, :]))
+        table[:, k] = np.log(edges[1:] - edges[:-1])
+        return table[:, col]
 
     # -- density ---------------------------------------------------------------------------------
     def log_pdf(self, rows: np.ndarray) -> np.ndarray:
@@ -99,10 +97,10 @@ class ParzenEstimator:
             centre = np.where(has, mu, 0.5)
             if code.kind == "binned":
                 a, b = self.enc.bin_edges(j, rows[on, j])
-                mass = _trunc_mass(a[:, None], b[:, None], centre, self.sigma[j])
+                mass = _trunc_mass(a[:, None], b[:, None], centre, self.sigma[None, :, j])
                 log_k[on] += np.log(np.where(has, mass, (b - a)[:, None]))
             elif code.width > 0:
-                log_k[on] += np.where(has, _trunc_logpdf(rows[on, j][:, None], centre, self.sigma[j]), 0.0)
+                log_k[on] += np.where(has, _trunc_logpdf(rows[on, j][:, None], centre, self.sigma[None, :, j]), 0.0)
         top = log_k.max(axis=1)
         return top + np.log(np.exp(log_k - top[:, None]).sum(axis=1))
 
@@ -125,29 +123,49 @@ class ParzenEstimator:
                 kept = np.where(flip, (np.nan_to_num(mu) + shift) % k, mu)
                 rows[on, j] = np.where(has, kept, np.floor(u * k)) if k > 1 else 0.0
             else:
-                drawn = _trunc_ppf(u, np.where(has, mu, 0.5), self.sigma[j])
+                drawn = _trunc_ppf(u, np.where(has, mu, 0.5), self.sigma[comp[on], j])
                 rows[on, j] = self.enc.canonical(j, np.where(has, drawn, u))
         return rows
 
 
-def _bandwidth(n: int, std: float, dims: int, scale: float, bins: int) -> float:
-    """Scott's rule on the observed spread of n values; the floor shrinks as n grows."""
-    spread = max(std, 1.0 / (n + 1)) if n > 1 else 0.5
+def _bandwidths(values: np.ndarray, dims: int, scale: float, bins: int) -> np.ndarray:
+    """Each kernel's width on one leaf (NaN where the kernel's trial lacks it).
+
+    Scott's rule on the group's spread gives the width, floored at half a grid step (or at a
+    floor that shrinks with the number of values). On a grid (ints, stepped floats) a kernel is
+    narrowed further to the wider gap to its neighbouring values, so kernels in different
+    regions stay sharp (a cold temperature for one strategy, a warm one for another); the gaps
+    are at least one step there. Continuous leaves keep the shared width: their gaps shrink
+    with every trial and would starve exploration (measured on ZDT1 and DTLZ2).
+    """
+    out = np.ones(len(values))
+    has = ~np.isnan(values)
+    seen = values[has]
+    n = len(seen)
+    spread = max(float(seen.std()), 1.0 / (n + 1)) if n > 1 else 0.5
     floor = 0.5 / bins if bins else min(0.05, 1.0 / (n + 1))
-    return float(np.clip(scale * spread * n ** (-1.0 / (dims + 4)), floor, 1.0))
+    width = max(floor, min(1.0, scale * spread * n ** (-1.0 / (dims + 4))))
+    if not bins:
+        out[has] = width
+        return out
+    distinct, inverse = np.unique(seen, return_inverse=True)
+    padded = np.concatenate(([0.0], distinct, [1.0]))
+    gaps = np.maximum(distinct - padded[:-2], padded[2:] - distinct)
+    out[has] = np.clip(scale * gaps, floor, width)[inverse.ravel()]
+    return out
 
 
-def _trunc_bounds(mu: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+def _trunc_bounds(mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ndtr((0.0 - mu) / sigma), ndtr((1.0 - mu) / sigma)
 
 
-def _trunc_logpdf(x: np.ndarray, mu: np.ndarray, sigma: float) -> np.ndarray:
+def _trunc_logpdf(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     lo, hi = _trunc_bounds(mu, sigma)
     z = (x - mu) / sigma
-    return -0.5 * z * z - math.log(sigma * math.sqrt(2 * math.pi)) - np.log(hi - lo)
+    return -0.5 * z * z - np.log(sigma * math.sqrt(2 * math.pi)) - np.log(hi - lo)
 
 
-def _trunc_mass(a: np.ndarray, b: np.ndarray, mu: np.ndarray, sigma: float) -> np.ndarray:
+def _trunc_mass(a: np.ndarray, b: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """P(a <= X < b) for X ~ N(mu, sigma) truncated to [0, 1]; the upper tail is taken from the
     right so far bins do not round to zero."""
     lo, hi = _trunc_bounds(mu, sigma)
@@ -156,7 +174,7 @@ def _trunc_mass(a: np.ndarray, b: np.ndarray, mu: np.ndarray, sigma: float) -> n
     return np.maximum(mass, TINY) / (hi - lo)
 
 
-def _trunc_ppf(u: np.ndarray, mu: np.ndarray, sigma: float) -> np.ndarray:
+def _trunc_ppf(u: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     lo, hi = _trunc_bounds(mu, sigma)
     p = np.clip(lo + u * (hi - lo), 1e-16, 1 - 1e-16)
     return np.clip(mu + sigma * ndtri(p), 0.0, 1.0)
