@@ -94,7 +94,6 @@ def _optuna_nsga2(seed: int) -> Any:
 
 
 SAMPLERS: dict[str, Run] = {
-    "llmopt default": llmopt_runner(default_sampler),
     "llmopt TPE": llmopt_runner(TPESampler),
     "llmopt NSGA-II": llmopt_runner(NSGA2Sampler),
     "Optuna TPE multivariate": optuna_runner(_optuna_tpe(True)),

@@ -49,35 +49,47 @@ class ParzenEstimator:
         self.keep = np.ones(enc.n)  # probability a category kernel keeps its own option
         self._tables: dict[int, np.ndarray] = {}
         dims = max(1, sum(1 for c in enc.leaves if c.kind != "category"))
-        seen = (~np.isnan(obs)).sum(axis=0)
+        present = ~np.isnan(obs)
+        seen = present.sum(axis=0)
+        mean = np.where(present, obs, 0.0).sum(axis=0) / np.maximum(seen, 1)
+        std = np.sqrt(np.where(present, (obs - mean) ** 2, 0.0).sum(axis=0) / np.maximum(seen, 1))
         for j, code in enumerate(enc.leaves):
+            k = code.size
+            missing = np.isnan(self.obs[:, j])
             if code.kind == "category":
                 # the other options share `s / (n_seen + s)` of each kernel, never more than uniform
-                self.keep[j] = max(1.0 / code.size, 1.0 - category_smoothing / (seen[j] + category_smoothing))
-            elif seen[j]:
-                self.sigma[:n, j] = _bandwidths(obs[:, j], dims, bandwidth, code.size)
-            if code.kind == "category" or (code.kind == "binned" and code.size <= MAX_TABLE):
-                self._tables[j] = self._table(j)
+                self.keep[j] = max(1.0 / k, 1.0 - category_smoothing / (seen[j] + category_smoothing))
+                self._tables[j] = self._category_table(j, missing)
+                continue
+            width = _scott(int(seen[j]), float(std[j]), dims, bandwidth, k)
+            if code.kind == "binned" and k <= MAX_TABLE:
+                col = self.enc.bin_index(j, np.where(missing, 0.5, self.obs[:, j]))
+                widths = _grid_widths(self.enc.bins(j)[1], np.bincount(col[~missing], minlength=k) > 0, width, bandwidth, k)
+                self.sigma[:, j] = widths[col]
+                self._tables[j] = self._binned_table(j, widths, np.where(missing, k, col))
+            elif code.kind == "binned" and seen[j]:
+                codes = self.obs[~missing, j]
+                distinct, inverse = np.unique(codes, return_inverse=True)
+                self.sigma[np.flatnonzero(~missing), j] = _grid_widths(distinct, np.ones(len(distinct), bool), width, bandwidth, k)[inverse.ravel()]
+            else:
+                self.sigma[:, j] = width
 
-    def _table(self, j: int) -> np.ndarray:
-        """(K, kernels) log kernel of each value of a discrete leaf under each kernel: computed
-        once per grid point (column K: kernels whose trial lacks the leaf), then spread over the
-        kernels, so scoring a candidate is one row lookup."""
-        code = self.enc.leaves[j]
-        k = code.size
-        missing = np.isnan(self.obs[:, j])
-        col = np.where(missing, k, self.enc.bin_index(j, np.where(missing, 0.5, self.obs[:, j])))
-        if code.kind == "category":
-            other = (1.0 - self.keep[j]) / (k - 1) if k > 1 else 0.0
-            table = np.full((k, k + 1), math.log(max(other, TINY)))
-            np.fill_diagonal(table, math.log(self.keep[j]))
-            table[:, k] = -math.log(k)
-            return table[:, col]
+    def _category_table(self, j: int, missing: np.ndarray) -> np.ndarray:
+        """(K, kernels) log kernel of each option under each kernel, so scoring is a row lookup."""
+        k = self.enc.leaves[j].size
+        other = (1.0 - self.keep[j]) / (k - 1) if k > 1 else 0.0
+        table = np.full((k, k + 1), math.log(max(other, TINY)))
+        np.fill_diagonal(table, math.log(self.keep[j]))
+        table[:, k] = -math.log(k)  # kernels whose trial lacks the leaf: uniform
+        return table[:, np.where(missing, k, np.nan_to_num(self.obs[:, j]).astype(int))]
+
+    def _binned_table(self, j: int, widths: np.ndarray, col: np.ndarray) -> np.ndarray:
+        """(K, kernels) log probability of each grid point under each kernel: computed once per
+        grid point (column K: kernels whose trial lacks the leaf, uniform over the bins)."""
         edges, centres = self.enc.bins(j)
-        width = np.ones(k)
-        width[col[~missing]] = self.sigma[~missing, j]  # kernels on one grid point share their width
+        k = len(centres)
         table = np.empty((k, k + 1))
-        table[:, :k] = np.log(_trunc_mass(edges[:-1, None], edges[1:, None], centres[None, :], width[None, :]))
+        table[:, :k] = np.log(_trunc_mass(edges[:-1, None], edges[1:, None], centres[None, :], widths[None, :]))
         table[:, k] = np.log(edges[1:] - edges[:-1])
         return table[:, col]
 
@@ -128,30 +140,28 @@ class ParzenEstimator:
         return rows
 
 
-def _bandwidths(values: np.ndarray, dims: int, scale: float, bins: int) -> np.ndarray:
-    """Each kernel's width on one leaf (NaN where the kernel's trial lacks it).
-
-    Scott's rule on the group's spread gives the width, floored at half a grid step (or at a
-    floor that shrinks with the number of values). On a grid (ints, stepped floats) a kernel is
-    narrowed further to the wider gap to its neighbouring values, so kernels in different
-    regions stay sharp (a cold temperature for one strategy, a warm one for another); the gaps
-    are at least one step there. Continuous leaves keep the shared width: their gaps shrink
-    with every trial and would starve exploration (measured on ZDT1 and DTLZ2).
-    """
-    out = np.ones(len(values))
-    has = ~np.isnan(values)
-    seen = values[has]
-    n = len(seen)
-    spread = max(float(seen.std()), 1.0 / (n + 1)) if n > 1 else 0.5
+def _scott(n: int, std: float, dims: int, scale: float, bins: int) -> float:
+    """The shared kernel width of a leaf: Scott's rule on its spread over n values, floored at
+    half a grid step (or at a floor that shrinks as n grows)."""
+    spread = max(std, 1.0 / (n + 1)) if n > 1 else 0.5
     floor = 0.5 / bins if bins else min(0.05, 1.0 / (n + 1))
-    width = max(floor, min(1.0, scale * spread * n ** (-1.0 / (dims + 4))))
-    if not bins:
-        out[has] = width
-        return out
-    distinct, inverse = np.unique(seen, return_inverse=True)
-    padded = np.concatenate(([0.0], distinct, [1.0]))
-    gaps = np.maximum(distinct - padded[:-2], padded[2:] - distinct)
-    out[has] = np.clip(scale * gaps, floor, width)[inverse.ravel()]
+    return max(floor, min(1.0, scale * spread * max(n, 1) ** (-1.0 / (dims + 4))))
+
+
+def _grid_widths(codes: np.ndarray, used: np.ndarray, width: float, scale: float, bins: int) -> np.ndarray:
+    """Width of a kernel at each grid code: the wider gap to the neighbouring used codes (the
+    domain's ends count), capped by the shared width and floored at half a step.
+
+    On a grid the gaps are at least one step, so kernels in different regions stay sharp (a
+    cold temperature for one strategy, a warm one for another). Continuous leaves keep the
+    shared width: their gaps shrink with every trial and starve exploration (ZDT1, DTLZ2).
+    """
+    out = np.full(len(codes), width)
+    distinct = codes[used]
+    if distinct.size:
+        padded = np.concatenate(([0.0], distinct, [1.0]))
+        gaps = np.maximum(distinct - padded[:-2], padded[2:] - distinct)
+        out[used] = np.clip(scale * gaps, 0.5 / bins, width)
     return out
 
 
