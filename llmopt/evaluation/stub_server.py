@@ -25,6 +25,10 @@ from typing import Any
 Answer = Callable[[list[dict[str, Any]]], str]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # bursts of new connections (64 clients at once) must not overflow accept()
+
+
 class StubLLMServer:
     """Answers `POST /v1/chat/completions` after `delay` seconds; `fail` maps request number -> HTTP status."""
 
@@ -77,6 +81,7 @@ class StubLLMServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
@@ -92,7 +97,7 @@ class StubLLMServer:
             def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="llmopt-stub-llm", daemon=True).start()
         return self
