@@ -108,6 +108,8 @@ async def run_trial(
 
 def _error_stop(ev: Evaluation, seen: list[int], total: int, last: ExampleResult) -> str | None:
     errors, scored = seen
+    if not errors or last.error is None:
+        return None
     if ev.fail_fast_after and scored >= ev.fail_fast_after and errors == scored:
         return f"the first {scored} examples all failed; last error: {(last.error or '').splitlines()[0][:300]}"
     if errors > ev.max_error_rate * total:
