@@ -38,7 +38,7 @@ def test_dominated_trial_is_pruned_early_and_the_cheap_end_survives(stub: StubLL
     assert bad.state == TrialState.PRUNED, bad.system_attrs
     assert bad.system_attrs["examples_scored"] < N / 2
     assert "trial 0" in bad.system_attrs["prune_reason"]
-    assert 0.3 < bad.values["accuracy"] < 0.7  # partial estimates kept
+    assert 0.1 < bad.values["accuracy"] < 0.9  # partial estimates on the prefix it scored are kept
     assert sorted(t.params["style"] for t in study.pareto_front()) == ["cheap", "good"]
     assert len(stub.requests) == 2 * N + bad.system_attrs["examples_scored"]
 
