@@ -16,6 +16,7 @@ ALLOWED = {
     "trial": {"errors"},
     "pareto": set(),
     "samplers": {"errors", "space", "trial", "pareto"},
+    "pruning": {"errors", "trial", "space", "pareto"},
     "storage": {"errors", "trial"},
     "evaluation": {"errors", "space", "trial"},
     "progress": set(),
