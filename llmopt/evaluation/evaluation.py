@@ -56,6 +56,7 @@ class Evaluation:
         retry: RetryPolicy | None = None,
         max_concurrent_examples: int | None = None,
         concurrent_trials: int = 1,
+        overlap_trials: bool = True,
         cache: bool = True,
         budget: float | None = None,
         trial_budget: float | None = None,
@@ -96,6 +97,11 @@ class Evaluation:
             if value is not None and (not isinstance(value, (int, float)) or value < 0):
                 raise StudyError(f"{name} must be dollars >= 0, got {value!r}", f"e.g. {name}=2.0")
         self.concurrent_trials = concurrent_trials
+        #: Start the next trial once a trial's last examples hold their slots, so the slots its
+        #: tail leaves idle are used (at most 2 x concurrent_trials trials then run at once).
+        #: False keeps trials strictly one after another per worker: a seeded history-based
+        #: sampler then proposes the same sequence on every run.
+        self.overlap_trials = bool(overlap_trials)
         self.cache = cache
         self.budget = budget
         self.trial_budget = trial_budget

@@ -54,20 +54,58 @@ async def run_trial(
     boundaries: Sequence[int] = (),
     stage_check: StageCheck | None = None,
     on_example: Callable[[ExampleResult], None] | None = None,
+    on_all_started: Callable[[], None] | None = None,
 ) -> TrialRun:
-    """Score the examples of `order` not in `done`, stage by stage (boundaries are counts in `order`)."""
+    """Score the examples of `order` not in `done`; check each stage when its prefix is complete.
+
+    Stages are checkpoints, not barriers: while a stage's last examples finish and its check
+    runs, up to `max_concurrent_examples` examples past the boundary may start, so request
+    slots stay busy and a pruned trial wastes at most that many. When a check prunes, no new
+    example starts; those in flight finish and are stored (they are paid for). When the
+    scored prefix has passed several boundaries by the time a check can run, only the last
+    is checked (the pruner's bounds hold at any stopping point). `on_all_started` fires once
+    every remaining example has started: this trial alone can no longer fill the slots, so
+    the loop may start the next one.
+    """
     trial = TrialScope(trial_id, env, ev.trial_budget, billed=sum(r.billed_cost or 0.0 for r in done.values()))
     results: dict[str, ExampleResult] = dict(done)
     run = TrialRun([], resumed=len(done))
     stop = asyncio.Event()
-    slots = asyncio.Semaphore(ev.max_concurrent_examples)
+    progress = asyncio.Event()
+    width = ev.max_concurrent_examples
+    slots = asyncio.Semaphore(width)
+    cuts = sorted({b for b in boundaries if 0 < b < len(order)}) if stage_check is not None else []
+    gate = [cuts[0] if cuts else math.inf]  # the first boundary not yet checked
+    moved = [asyncio.Event()]  # replaced each time the gate moves (or the trial stops)
+    todo = [(pos, eid) for pos, eid in enumerate(order) if eid not in results]
+    started = [0]
     errors_seen = [0, 0]  # errors, scored (this attempt and resumed)
     for r in done.values():
         errors_seen[0] += r.error is not None
         errors_seen[1] += 1
 
-    async def one(example_id: str) -> None:
+    def all_started() -> None:
+        nonlocal on_all_started
+        if on_all_started is not None:
+            callback, on_all_started = on_all_started, None
+            callback()
+
+    def move_gate(to: float) -> None:
+        gate[0] = to
+        moved[0].set()
+        moved[0] = asyncio.Event()
+
+    def halt() -> None:
+        stop.set()
+        move_gate(gate[0])
+
+    async def one(pos: int, example_id: str) -> None:
+        while pos >= gate[0] + width and not stop.is_set():
+            await moved[0].wait()
         async with slots:
+            started[0] += 1
+            if started[0] == len(todo):
+                all_started()
             if stop.is_set():
                 return
             try:
@@ -76,10 +114,11 @@ async def run_trial(
                 run.orphan_calls.extend(getattr(exc, "llmopt_calls", ()))
                 run.stopped = "study-budget" if exc.scope == "study" else "trial-budget"
                 run.reason = str(exc)
-                stop.set()
+                halt()
                 return
             await sink(result, entries)
             results[example_id] = result
+            progress.set()
             errors_seen[0] += result.error is not None
             errors_seen[1] += 1
             if on_example is not None:
@@ -87,21 +126,51 @@ async def run_trial(
             reason = _error_stop(ev, errors_seen, len(order), result)
             if reason and not stop.is_set():
                 run.stopped, run.reason = "errors", reason
-                stop.set()
+                halt()
 
-    cuts = sorted({b for b in boundaries if 0 < b < len(order)} | {len(order)})
-    start = 0
-    for stage, cut in enumerate(cuts):
-        todo = [eid for eid in order[start:cut] if eid not in results]
-        await asyncio.gather(*(one(eid) for eid in todo))
-        start = cut
-        if stop.is_set():
-            break
-        if stage_check is not None and cut < len(order):
-            verdict = await stage_check([results[eid] for eid in order[:cut] if eid in results], stage, len(cuts) - 1)
-            if verdict is not None:
-                run.stopped, (run.reason, run.details) = "pruned", verdict
-                break
+    async def checks() -> None:
+        """Check the boundaries in order as their prefixes of `order` are scored (the latest, if several)."""
+        scored = 0  # length of the scored prefix of `order`
+        stage = 0
+        try:
+            while stage < len(cuts):
+                while scored < len(order) and order[scored] in results:
+                    scored += 1
+                if stop.is_set() or scored == len(order):
+                    return  # stopped, or every example is scored: the trial is complete, no check is due
+                if scored < cuts[stage]:
+                    progress.clear()
+                    await progress.wait()
+                    continue
+                while stage + 1 < len(cuts) and cuts[stage + 1] <= scored:
+                    stage += 1
+                cut = cuts[stage]
+                verdict = await stage_check([results[eid] for eid in order[:cut]], stage, len(cuts))
+                if verdict is not None and not stop.is_set() and not all(eid in results for eid in order):
+                    run.stopped, (run.reason, run.details) = "pruned", verdict
+                    halt()
+                    return
+                stage += 1
+                move_gate(cuts[stage] if stage < len(cuts) else math.inf)
+        finally:
+            move_gate(math.inf)  # never leave examples waiting on a check that will not come
+
+    tasks = [asyncio.ensure_future(one(pos, eid)) for pos, eid in todo]
+    if not todo:
+        all_started()
+    checker = asyncio.ensure_future(checks()) if cuts else None
+    try:
+        await asyncio.gather(*tasks)
+        progress.set()  # wake the checker: every example is scored or the trial stopped
+        if checker is not None:
+            await checker
+    except BaseException:
+        for task in (*tasks, *([checker] if checker else [])):
+            task.cancel()
+        await asyncio.gather(*tasks, *([checker] if checker else []), return_exceptions=True)
+        raise
+    finally:
+        all_started()
     run.results = [results[eid] for eid in order if eid in results]
     return run
 

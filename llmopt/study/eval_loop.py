@@ -108,10 +108,12 @@ class EvaluationLoop:
         self.env = CallEnv(self.ev.prices, self.ev.limits, self.ev.retry, StudyBudget(self.ev.budget, spent), cache, loop)
         if self.ev.budget is not None:
             await asyncio.to_thread(storage.set_study_system_attr, self.study_id, "budget", self.ev.budget)
-        workers = self.ev.max_concurrent_examples * self.ev.concurrent_trials
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llmopt-pipeline")
+        heads = self.ev.concurrent_trials
+        most = heads * (2 if self.ev.overlap_trials else 1)  # trials in flight, tails included
+        self.executor = ThreadPoolExecutor(max_workers=self.ev.max_concurrent_examples * most,
+                                           thread_name_prefix="llmopt-pipeline")
         try:
-            await asyncio.gather(*(self._worker() for _ in range(self.ev.concurrent_trials)))
+            await self._drive(heads, most)
         finally:
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.progress.close()
@@ -125,23 +127,64 @@ class EvaluationLoop:
             or self.env.budget.exhausted
         )
 
-    async def _worker(self) -> None:
-        while self._more():
-            self.started += 1
-            try:
-                trial = await asyncio.to_thread(self.study.ask)
-            except SpaceExhaustedError as exc:
-                log.info("study %s: %s", self.study.name, exc.message)
-                self.stopping = True
-                return
-            record = await self._run_trial(trial)
-            if record is None:
-                continue
-            self.progress.update(trials=1, front=len(self.study.pareto_front()) if self.progress.enabled else None, force=True)
-            for callback in self.callbacks:
-                callback(self.study, record)
+    async def _drive(self, heads: int, most: int) -> None:
+        """Keep `heads` trials starting examples; a trial whose last examples have all started
+        hands its place to the next one (with overlap_trials), so its tail leaves no slot idle."""
+        places = asyncio.Semaphore(heads)
+        running: set[asyncio.Task[None]] = set()
+        failures: list[BaseException] = []
+        try:
+            while True:
+                await places.acquire()
+                while len(running) >= most:
+                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                if failures or not self._more():
+                    break
+                self.started += 1
+                try:
+                    trial = await asyncio.to_thread(self.study.ask)
+                except SpaceExhaustedError as exc:
+                    log.info("study %s: %s", self.study.name, exc.message)
+                    self.stopping = True
+                    break
+                task = asyncio.ensure_future(self._trial_task(trial, places, failures))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            if running:
+                await asyncio.wait(set(running))
+        except BaseException:  # Ctrl-C or cancellation: every trial in flight goes back to the queue
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
+        if failures:
+            raise failures[0]
 
-    async def _run_trial(self, trial: Trial) -> TrialRecord | None:
+    async def _trial_task(self, trial: Trial, places: asyncio.Semaphore, failures: list[BaseException]) -> None:
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                places.release()
+
+        try:
+            record = await self._run_trial(trial, release if self.ev.overlap_trials else None)
+            if record is not None:
+                self.progress.update(trials=1, front=len(self.study.pareto_front()) if self.progress.enabled else None,
+                                     force=True)
+                for callback in self.callbacks:
+                    callback(self.study, record)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a missing price, a storage error, a callback's: stop starting trials, report it
+            self.stopping = True
+            failures.append(exc)
+        finally:
+            release()
+
+    async def _run_trial(self, trial: Trial, on_all_started: Callable[[], None] | None) -> TrialRecord | None:
         storage = self.study.storage
         if "litellm" in sys.modules:  # meter calls made by other routes (DSPy) once litellm is in use
             install_meter()
@@ -162,7 +205,8 @@ class EvaluationLoop:
 
         try:
             run = await run_trial(self.ev, self.env, trial.config, trial.trial_id, self.order, done, sink,
-                                  self.executor, self.boundaries, stage_check, on_example=on_example)
+                                  self.executor, self.boundaries, stage_check, on_example=on_example,
+                                  on_all_started=on_all_started)
         except BaseException as exc:  # a missing price, Ctrl-C, cancellation: the trial goes back to the queue
             self.stopping = True
             self.study._heartbeat.remove(trial.trial_id)

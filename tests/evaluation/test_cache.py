@@ -28,7 +28,9 @@ def voting_pipeline(server: StubLLMServer, k: int = 3):
 
 
 def run(server: StubLLMServer, path: Path, name: str, cache: bool = True, n_trials: int = 1):
-    ev = Evaluation(data(), voting_pipeline(server), prices=STUB_PRICE, cache=cache, extra_measures=["total_cost"])
+    # overlap_trials=False: the repeat trial starts after the first is stored, so it finds the entries
+    ev = Evaluation(data(), voting_pipeline(server), prices=STUB_PRICE, cache=cache, extra_measures=["total_cost"],
+                    overlap_trials=False)
     study = llmopt.create_study(name, Space({"max_tokens": ChoiceVar([16])}), ev.objectives, storage=str(path),
                                 seed=0, allow_repeats=True, load_if_exists=True)
     study.optimize(ev, n_trials=n_trials)
