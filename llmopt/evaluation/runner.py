@@ -59,8 +59,9 @@ async def run_trial(
     """Score the examples of `order` not in `done`; check each stage when its prefix is complete.
 
     Stages are checkpoints, not barriers: while a stage's last examples finish and its check
-    runs, up to `max_concurrent_examples` examples past the boundary may start, so request
-    slots stay busy and a pruned trial wastes at most that many. When a check prunes, no new
+    runs, up to one request-slot width (`max_concurrent_examples`, at most `Limits.max_in_flight`)
+    of examples past the boundary may start, so request slots stay busy and a pruned trial
+    wastes at most that many. When a check prunes, no new
     example starts; those in flight finish and are stored (they are paid for). When the
     scored prefix has passed several boundaries by the time a check can run, only the last
     is checked (the pruner's bounds hold at any stopping point). `on_all_started` fires once
@@ -72,8 +73,8 @@ async def run_trial(
     run = TrialRun([], resumed=len(done))
     stop = asyncio.Event()
     progress = asyncio.Event()
-    width = ev.max_concurrent_examples
-    slots = asyncio.Semaphore(width)
+    slots = asyncio.Semaphore(ev.max_concurrent_examples)
+    width = min(ev.max_concurrent_examples, ev.limits.max_in_flight)  # enough look-ahead to keep requests going
     cuts = sorted({b for b in boundaries if 0 < b < len(order)}) if stage_check is not None else []
     gate = [cuts[0] if cuts else math.inf]  # the first boundary not yet checked
     moved = [asyncio.Event()]  # replaced each time the gate moves (or the trial stops)

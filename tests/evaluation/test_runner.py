@@ -6,7 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from llmopt import Dataset, Evaluation
+from llmopt import Dataset, Evaluation, Limits
 from llmopt.evaluation.budget import StudyBudget
 from llmopt.evaluation.env import CallEnv
 from llmopt.evaluation.runner import TrialRun, run_trial
@@ -18,7 +18,8 @@ ORDER = [f"q{i}" for i in range(N)]
 
 def evaluation(pipeline: Any, width: int) -> Evaluation:
     data = Dataset([{"id": eid, "question": eid, "answer": eid} for eid in ORDER])
-    return Evaluation(data, pipeline, objectives=["accuracy"], max_concurrent_examples=width)
+    return Evaluation(data, pipeline, objectives=["accuracy"], max_concurrent_examples=width,
+                      limits=Limits(max_in_flight=width))
 
 
 async def drive(ev: Evaluation, stage_check: Any, boundaries: list[int], on_all_started: Any = None,
