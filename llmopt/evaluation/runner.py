@@ -35,7 +35,7 @@ class TrialRun:
     """What happened to one trial's examples."""
 
     results: list[ExampleResult]  # in the study's order, resumed ones included
-    stopped: str | None = None  # "study-budget", "trial-budget", "pruned", "errors"
+    stopped: str | None = None  # "study-budget", "trial-budget", "pruned", "errors", "interrupted"
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     resumed: int = 0
@@ -55,6 +55,7 @@ async def run_trial(
     stage_check: StageCheck | None = None,
     on_example: Callable[[ExampleResult], None] | None = None,
     on_all_started: Callable[[], None] | None = None,
+    interrupt: asyncio.Event | None = None,
 ) -> TrialRun:
     """Score the examples of `order` not in `done`; check each stage when its prefix is complete.
 
@@ -66,7 +67,8 @@ async def run_trial(
     scored prefix has passed several boundaries by the time a check can run, only the last
     is checked (the pruner's bounds hold at any stopping point). `on_all_started` fires once
     every remaining example has started: this trial alone can no longer fill the slots, so
-    the loop may start the next one.
+    the loop may start the next one. Once `interrupt` is set (a first Ctrl-C), no example
+    starts; those in flight finish and are stored, and the run reports "interrupted".
     """
     trial = TrialScope(trial_id, env, ev.trial_budget, billed=sum(r.billed_cost or 0.0 for r in done.values()))
     results: dict[str, ExampleResult] = dict(done)
@@ -156,7 +158,15 @@ async def run_trial(
         finally:
             move_gate(math.inf)  # never leave examples waiting on a check that will not come
 
+    async def on_interrupt(event: asyncio.Event) -> None:
+        await event.wait()
+        if not stop.is_set():
+            run.stopped, run.reason = "interrupted", "interrupted (Ctrl-C): the examples in flight were stored"
+            halt()
+
     tasks = [asyncio.ensure_future(one(pos, eid)) for pos, eid in todo]
+    if interrupt is not None:
+        watcher = asyncio.ensure_future(on_interrupt(interrupt))
     if not todo:
         all_started()
     checker = asyncio.ensure_future(checks()) if cuts else None
@@ -172,6 +182,8 @@ async def run_trial(
         raise
     finally:
         all_started()
+        if interrupt is not None:
+            watcher.cancel()
     run.results = [results[eid] for eid in order if eid in results]
     return run
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import signal
 import sys
 import threading
 import time
@@ -45,7 +46,14 @@ def optimize_evaluation(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        asyncio.run(loop.run())
+        # our two-step Ctrl-C only where Ctrl-C has Python's default meaning (not a user's handler)
+        loop.graceful_ctrl_c = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        try:
+            asyncio.run(loop.run())
+        except asyncio.CancelledError:
+            if loop.cancelled_by_user:
+                raise KeyboardInterrupt from None
+            raise
         return
     failure: list[BaseException] = []  # called from a running loop (Jupyter): run in a thread of our own
 
@@ -78,6 +86,8 @@ class EvaluationLoop:
         if not self.boundaries and ev.trial_budget is not None:
             self.boundaries = Stages.geometric().boundaries(len(self.order))
         self._finished_examples: dict[int, list[ExampleResult]] = {}
+        self.cancelled_by_user = False
+        self.graceful_ctrl_c = False
 
     def _pruning(self) -> tuple[Pruner | None, list[int]]:
         """The pruner and its stage boundaries; none when an objective cannot be followed example by example."""
@@ -112,12 +122,43 @@ class EvaluationLoop:
         most = heads * (2 if self.ev.overlap_trials else 1)  # trials in flight, tails included
         self.executor = ThreadPoolExecutor(max_workers=self.ev.max_concurrent_examples * most,
                                            thread_name_prefix="llmopt-pipeline")
+        self.interrupt = asyncio.Event()
+        sigint = self._catch_first_ctrl_c(loop)
         try:
             await self._drive(heads, most)
         finally:
+            if sigint:
+                loop.remove_signal_handler(signal.SIGINT)
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.progress.close()
         await self._set_status()
+        if self.interrupt.is_set():
+            raise KeyboardInterrupt
+
+    def _catch_first_ctrl_c(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """First Ctrl-C: start nothing new, let the calls in flight finish and be stored (they are
+        paid for), queue the unfinished trials, then raise KeyboardInterrupt. A second Ctrl-C
+        cancels at once (the calls in flight are then lost and paid again on resume)."""
+        if not self.graceful_ctrl_c or threading.current_thread() is not threading.main_thread():
+            return False
+        main = asyncio.current_task()
+
+        def on_sigint() -> None:
+            if self.interrupt.is_set():
+                self.cancelled_by_user = True
+                if main is not None:
+                    main.cancel()
+                return
+            self.interrupt.set()
+            self.stopping = True
+            log.warning("study %s: Ctrl-C: finishing the calls in flight and storing them; press Ctrl-C again to stop now",
+                        self.study.name)
+
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        except (NotImplementedError, RuntimeError, ValueError):  # no signals here (Windows, embedded loops)
+            return False
+        return True
 
     def _more(self) -> bool:
         return not (
@@ -206,7 +247,7 @@ class EvaluationLoop:
         try:
             run = await run_trial(self.ev, self.env, trial.config, trial.trial_id, self.order, done, sink,
                                   self.executor, self.boundaries, stage_check, on_example=on_example,
-                                  on_all_started=on_all_started)
+                                  on_all_started=on_all_started, interrupt=self.interrupt)
         except BaseException as exc:  # a missing price, Ctrl-C, cancellation: the trial goes back to the queue
             self.stopping = True
             self.study._heartbeat.remove(trial.trial_id)
@@ -260,7 +301,7 @@ class EvaluationLoop:
         }
         values = {o.name: measures[o.name] for o in self.study.objectives}
         finite = bool(run.results) and all(not math.isnan(v) for v in values.values())
-        if run.stopped == "study-budget":
+        if run.stopped in ("study-budget", "interrupted"):
             self.stopping = True
             self.study._heartbeat.remove(trial.trial_id)
             self.study.storage.requeue_trial(trial.trial_id, run.reason or "study budget reached")
