@@ -11,16 +11,24 @@ import threading
 from llmopt.errors import StudyError
 
 
-class BudgetExhausted(Exception):
-    """Raised inside a pipeline's call when a budget is reached: the trial stops, nothing is lost.
+class CallsStopped(Exception):
+    """Raised inside a pipeline's call when no new call may start: the example is dropped unstored.
 
     Not an LLMOptError: pipelines that catch broad exceptions should not swallow it, but if one
     does, the next call raises it again.
     """
 
+    def __init__(self, scope: str, message: str) -> None:
+        self.scope = scope  # "study", "per-trial" (budgets) or "interrupt" (Ctrl-C)
+        super().__init__(message)
+
+
+class BudgetExhausted(CallsStopped):
+    """A dollar budget is reached: the trial stops, nothing is lost."""
+
     def __init__(self, scope: str, spent: float, limit: float) -> None:
-        self.scope, self.spent, self.limit = scope, spent, limit
-        super().__init__(f"{scope} budget reached: spent ${spent:.6f} of ${limit:.6f}")
+        self.spent, self.limit = spent, limit
+        super().__init__(scope, f"{scope} budget reached: spent ${spent:.6f} of ${limit:.6f}")
 
 
 class StudyBudget:

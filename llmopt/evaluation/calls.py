@@ -17,7 +17,7 @@ from typing import Any
 
 from llmopt.errors import EvaluationError
 from llmopt.evaluation import _litellm
-from llmopt.evaluation.budget import BudgetExhausted
+from llmopt.evaluation.budget import BudgetExhausted, CallsStopped
 from llmopt.evaluation.scope import ExampleScope, current_example, enter_example, leave_example
 from llmopt.trial import CallRecord
 
@@ -142,6 +142,7 @@ async def _metered_call(
             if rate is not None:
                 await rate.wait()
             try:
+                _check_can_start(scope)  # again: the budget may have run out, or Ctrl-C come, while it waited
                 started = time.perf_counter()
                 with scope.lock:
                     scope.waited += started - waited_from
@@ -178,6 +179,13 @@ async def _metered_call(
         with scope.lock:
             scope.cache_entries[key] = json.dumps(entry)
     return Completion(text, model, pt, ct, cost, cost, latency, False, response)
+
+
+def _check_can_start(scope: ExampleScope) -> None:
+    if scope.env.interrupted:
+        raise CallsStopped("interrupt", "interrupted (Ctrl-C): no new call starts")
+    scope.env.budget.check()
+    _check_trial_budget(scope)
 
 
 def _check_trial_budget(scope: ExampleScope) -> None:

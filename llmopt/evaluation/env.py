@@ -23,6 +23,7 @@ class CallEnv:
     loop: asyncio.AbstractEventLoop
     slots: Slots = field(init=False)
     own_call_ids: set[str] = field(default_factory=set)
+    interrupted: bool = False  # a first Ctrl-C: calls waiting for a slot do not start
 
     def __post_init__(self) -> None:
         self.slots = Slots(self.limits)

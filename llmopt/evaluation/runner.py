@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmopt.errors import EvaluationError
-from llmopt.evaluation.budget import BudgetExhausted
+from llmopt.evaluation.budget import CallsStopped
 from llmopt.evaluation.calls import Completion
 from llmopt.evaluation.env import CallEnv
 from llmopt.evaluation.evaluation import Evaluation
@@ -113,10 +113,11 @@ async def run_trial(
                 return
             try:
                 result, entries = await _score(ev, env, trial, config, example_id, executor)
-            except BudgetExhausted as exc:
+            except CallsStopped as exc:  # a budget or Ctrl-C: the example is dropped, its paid calls kept
                 run.orphan_calls.extend(getattr(exc, "llmopt_calls", ()))
-                run.stopped = "study-budget" if exc.scope == "study" else "trial-budget"
-                run.reason = str(exc)
+                if not stop.is_set() or run.stopped == "interrupted":
+                    run.stopped = _STOPPED[exc.scope]
+                    run.reason = run.reason if exc.scope == "interrupt" and run.reason else str(exc)
                 halt()
                 return
             await sink(result, entries)
@@ -184,8 +185,13 @@ async def run_trial(
         all_started()
         if interrupt is not None:
             watcher.cancel()
+    if run.stopped == "interrupted" and all(eid in results for eid in order):
+        run.stopped = run.reason = None  # every example was in flight and finished: a complete trial
     run.results = [results[eid] for eid in order if eid in results]
     return run
+
+
+_STOPPED = {"study": "study-budget", "per-trial": "trial-budget", "interrupt": "interrupted"}
 
 
 def _error_stop(ev: Evaluation, seen: list[int], total: int, last: ExampleResult) -> str | None:
@@ -215,7 +221,7 @@ async def _score(
         else:
             ctx = contextvars.copy_context()
             output = await env.loop.run_in_executor(executor, ctx.run, ev.pipeline, config, example)
-    except (BudgetExhausted, EvaluationError) as exc:
+    except (CallsStopped, EvaluationError) as exc:
         exc.llmopt_calls = tuple(scope.calls)  # type: ignore[attr-defined]  # paid for: the caller stores them
         raise
     except Exception as exc:

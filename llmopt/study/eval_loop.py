@@ -150,6 +150,7 @@ class EvaluationLoop:
                     main.cancel()
                 return
             self.interrupt.set()
+            self.env.interrupted = True
             self.stopping = True
             log.warning("study %s: Ctrl-C: finishing the calls in flight and storing them; press Ctrl-C again to stop now",
                         self.study.name)

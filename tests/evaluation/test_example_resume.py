@@ -22,45 +22,46 @@ from tests.evaluation.conftest import STUB_MODEL, STUB_PRICE, echo_last_word
 DATA = [{"id": f"q{i}", "question": f"say {i}", "answer": str(i)} for i in range(12)]
 
 
-def ctrl_c_pipeline(stub: StubLLMServer, state: dict[str, int]):
-    """Presses Ctrl-C `state["presses"]` times (really: SIGINT to this process) in the 6th example."""
+def ctrl_c_pipeline(server: StubLLMServer, state: dict[str, int]):
+    """Presses Ctrl-C `state["presses"]` times (really: SIGINT to this process) while the 6th example's call is out."""
     async def pipeline(config, example):
+        call = asyncio.ensure_future(acomplete(STUB_MODEL, example.question, api_base=server.api_base, api_key="k"))
         if state["n"] == 0:
+            await asyncio.sleep(0.1)  # the request is at the server (it answers after 0.4 s)
             for _ in range(state["presses"]):
                 signal.raise_signal(signal.SIGINT)
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(0.3)  # the call in flight takes a while
         state["n"] -= 1
-        return (await acomplete(STUB_MODEL, example.question, api_base=stub.api_base, api_key="k")).text
+        return (await call).text
     return pipeline
 
 
 @pytest.mark.parametrize("presses", [1, 2])
-def test_ctrl_c_mid_trial_requeues_and_resume_skips_scored_examples(stub: StubLLMServer, tmp_path: Path,
-                                                                    presses: int) -> None:
+def test_ctrl_c_mid_trial_requeues_and_resume_skips_scored_examples(tmp_path: Path, presses: int) -> None:
     state = {"n": 5, "presses": presses}
     url = str(tmp_path / "r.db")
-    ev = Evaluation(Dataset(DATA), ctrl_c_pipeline(stub, state), prices=STUB_PRICE, max_concurrent_examples=1,
-                    cache=False, overlap_trials=False)
-    study = llmopt.create_study("r", Space({"x": ChoiceVar([1])}), ev.objectives, storage=url, seed=0)
-    with pytest.raises(KeyboardInterrupt):
-        study.optimize(ev, n_trials=1)
-    (trial,) = study.trials
-    assert trial.state == TrialState.WAITING
-    # one Ctrl-C: the example in flight finishes and is stored; two: it is cancelled, never paid
-    stored = 6 if presses == 1 else 5
-    assert len(study.storage.get_example_results(trial.trial_id)) == stored and len(stub.requests) == stored
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C means KeyboardInterrupt again
+    with StubLLMServer(answer=echo_last_word, delay=0.4) as server:
+        ev = Evaluation(Dataset(DATA), ctrl_c_pipeline(server, state), prices=STUB_PRICE, max_concurrent_examples=1,
+                        cache=False, overlap_trials=False)
+        study = llmopt.create_study("r", Space({"x": ChoiceVar([1])}), ev.objectives, storage=url, seed=0)
+        with pytest.raises(KeyboardInterrupt):
+            study.optimize(ev, n_trials=1)
+        (trial,) = study.trials
+        assert trial.state == TrialState.WAITING
+        # one Ctrl-C: the call in flight finishes and its example is stored; two: it is cancelled, paid for nothing
+        stored = 6 if presses == 1 else 5
+        assert len(study.storage.get_example_results(trial.trial_id)) == stored and len(server.requests) == 6
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C means KeyboardInterrupt again
 
-    state["n"] = 10**6
-    study = llmopt.load_study("r", storage=url)
-    study.optimize(ev, n_trials=1)
-    (trial,) = study.trials
-    assert trial.state == TrialState.COMPLETE and trial.values["accuracy"] == 1.0
-    assert trial.system_attrs["resumed_examples"] == stored
-    assert len(stub.requests) == 12  # the cache is off: the scored examples were simply not run again
-    order = ev.dataset.order(study.seed)
-    assert [r.example_id for r in study.storage.get_example_results(trial.trial_id)][:stored] == order[:stored]
+        state["n"] = 10**6
+        study = llmopt.load_study("r", storage=url)
+        study.optimize(ev, n_trials=1)
+        (trial,) = study.trials
+        assert trial.state == TrialState.COMPLETE and trial.values["accuracy"] == 1.0
+        assert trial.system_attrs["resumed_examples"] == stored
+        assert len(server.requests) == 12 + (6 - stored)  # the cache is off: stored examples were not run again
+        order = ev.dataset.order(study.seed)
+        assert [r.example_id for r in study.storage.get_example_results(trial.trial_id)][:stored] == order[:stored]
 
 
 WORKER = textwrap.dedent(
