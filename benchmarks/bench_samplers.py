@@ -11,8 +11,9 @@ simulated LLM pipeline) with the same seeds in one process; the table gives the 
 seeds of the hypervolume after 100 and 300 trials (LLM: hypervolume of the configurations
 found, re-scored without noise, over the true front's). Overhead: milliseconds per trial of
 the whole ask/evaluate/tell loop (objective without noise, so the time is the library's),
-averaged over the last 10% of trials before 100, 500 and 1,000, in memory and in a SQLite file.
-Results are written up in docs/benchmarks-samplers.md.
+averaged over the last 10% of trials before 100, 500 and 1,000, in memory and in a SQLite file,
+as wall time and as this process's CPU time (the machine may be shared; each table prints the
+load average when it starts). Results are written up in docs/benchmarks-samplers.md.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ SAMPLERS: dict[str, Run] = {
     "Optuna NSGA-II": optuna_runner(_optuna_nsga2),
     "random (llmopt)": llmopt_runner(RandomSampler),
 }
-OVERHEAD = ["llmopt TPE", "llmopt NSGA-II", "random (llmopt)", "Optuna TPE multivariate", "Optuna NSGA-II"]
+OVERHEAD = ["llmopt TPE", "llmopt NSGA-II", "random (llmopt)", "Optuna TPE multivariate", "Optuna TPE default", "Optuna NSGA-II"]
+LLMOPT_CLASSES: dict[str, type[llmopt.Sampler]] = {"llmopt TPE": TPESampler, "llmopt NSGA-II": NSGA2Sampler, "random (llmopt)": RandomSampler}
 SAMPLE_SECONDS: list[float] = []  # time inside llmopt's Sampler.sample, one entry per trial
 
 
@@ -119,13 +121,18 @@ def timed(cls: type[llmopt.Sampler]) -> Callable[[], llmopt.Sampler]:
     return Timed
 
 
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} CPUs)"
+
+
 def quality(problems: list[str], samplers: list[str], seeds: int, checkpoints: list[int]) -> None:
     n = max(checkpoints)
     header = " | ".join(f"{c} trials" for c in checkpoints)
     for name in problems:
         problem = PROBLEMS[name]
         measure = "HV found / HV true front (noise-free)" if name == "LLM" else "hypervolume"
-        print(f"\n### {name}: median {measure} over {seeds} seeds (min–max)\n")
+        print(f"\n### {name}: median {measure} over {seeds} seeds (min–max)\n\n{load()} at start\n")
         print(f"| sampler | {header} | s per run |")
         print("|---|" + "---|" * len(checkpoints) + "---|")
         for label in samplers:
@@ -147,29 +154,37 @@ def overhead(samplers: list[str], points: list[int]) -> None:
     fast = PROBLEMS["LLM"].__class__(**{**problem.__dict__, "evaluate": lambda p, seed: llm_truth(p)[:3]})
     n = max(points)
     print("\n### Overhead: ms per trial (LLM space, 3 objectives), mean over the last 10% of trials before each count")
-    print("llmopt cells: whole trial (of which inside Sampler.sample)\n")
+    print(f"\n{load()} at start")
+    print("cells: wall ms per trial (llmopt: of which inside Sampler.sample) / process CPU ms per trial\n")
     print("| sampler | storage | " + " | ".join(f"at {p}" for p in points) + " |")
     print("|---|---|" + "---|" * len(points))
     with tempfile.TemporaryDirectory() as tmp:
         for label in samplers:
             for storage_name in ("memory", "SQLite file"):
                 stamps: list[float] = []
-                llm_side = label.startswith("llmopt")
+                cpu: list[float] = []
+                llm_side = label in LLMOPT_CLASSES
                 storage = None if storage_name == "memory" else f"sqlite:///{os.path.join(tmp, label.replace(' ', '_') + '.db')}"
                 if storage is None and llm_side:
                     storage = ":memory:"
                 run = SAMPLERS[label]
                 if llm_side:
-                    run = llmopt_runner(timed({"llmopt TPE": TPESampler, "llmopt NSGA-II": NSGA2Sampler}.get(label, RandomSampler)))
+                    run = llmopt_runner(timed(LLMOPT_CLASSES[label]))
+
+                def tick() -> None:
+                    stamps.append(time.perf_counter())
+                    cpu.append(time.process_time())
+
                 SAMPLE_SECONDS.clear()
-                stamps.append(time.perf_counter())
-                run(fast, 0, n, storage, lambda: stamps.append(time.perf_counter()))
+                tick()
+                run(fast, 0, n, storage, tick)
                 cells = []
                 for p in points:
                     lo = p - max(1, p // 10)
                     cell = f"{1000 * (stamps[p] - stamps[lo]) / (p - lo):.1f}"
                     if SAMPLE_SECONDS:
                         cell += f" ({1000 * sum(SAMPLE_SECONDS[lo:p]) / (p - lo):.1f})"
+                    cell += f" / {1000 * (cpu[p] - cpu[lo]) / (p - lo):.1f}"
                     cells.append(cell)
                 print(f"| {label} | {storage_name} | " + " | ".join(cells) + " |", flush=True)
 

@@ -29,6 +29,12 @@ class TPESampler(StoredSettings, Sampler):
     sub-variables are learned together. Trials in flight count as bad (`constant_liar`), so
     parallel workers spread out. Nothing is kept between calls but a cache of encoded rows.
 
+    `category_smoothing` is the pseudo-count of the other options in a choice's kernel: with
+    `n` trials seen, a kernel leaves its own option with probability `s / (n + s)`. The default
+    4 keeps choices (model, template, module option) exploring: on the LLM-like benchmark the
+    best region needs a model, a strategy and a temperature to meet, and 1 stuck to the first
+    good combination (docs/benchmarks-samplers.md).
+
     >>> import llmopt
     >>> from llmopt import FloatVar, Space
     >>> study = llmopt.create_study("tpe-doc", Space({"x": FloatVar(-2, 2)}), {"y": "minimize"},
@@ -51,7 +57,7 @@ class TPESampler(StoredSettings, Sampler):
         max_good: int = 25,
         prior_weight: float = 1.0,
         bandwidth: float = 1.0,
-        category_smoothing: float = 1.0,
+        category_smoothing: float = 4.0,
         constant_liar: bool = True,
     ) -> None:
         check(n_startup_trials >= 0, "n_startup_trials >= 0", n_startup_trials=n_startup_trials)
