@@ -18,7 +18,8 @@ Run by hand (one heavy process at a time on a small machine; results in docs/ben
    directly; (a - b) / N is what llmopt adds per call. Then the same trial again: all cache
    hits, no HTTP. Every measurement runs in a fresh process, in interleaved rounds; storage
    calls are also timed alone. SQLite file, and PostgreSQL with `--postgres` (a throwaway
-   database on that server, dropped afterwards).
+   database on that server, dropped afterwards), as configured and with the session option
+   `synchronous_commit=off` (commits do not wait for the server's disk flush; see `no_fsync`).
 3. **Resume**: a study runs in a subprocess, is killed (SIGKILL, or SIGINT = Ctrl-C) mid-trial
    and resumed with `load_study` + `optimize`. The server logs every request: a request
    beyond the distinct (configuration, example) pairs is a call paid twice.
@@ -162,13 +163,17 @@ def first_call_seconds(api_base: str) -> float:
 
 
 class Clock:
-    """Wall and CPU seconds of this process (all its threads: storage writes, litellm's logging)."""
+    """Wall and CPU seconds of this process (all its threads: storage writes, litellm's logging),
+    and CPU seconds of the calling thread alone (where `optimize` runs its event loop)."""
 
     def __init__(self) -> None:
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.wall, self.cpu, self.thread = time.perf_counter(), time.process_time(), time.thread_time()
 
     def read(self) -> tuple[float, float]:
         return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+    def read_all(self) -> tuple[float, float, float]:
+        return (*self.read(), time.thread_time() - self.thread)
 
 
 # -- 0. the stub server's own capacity -----------------------------------------------------------
@@ -239,25 +244,46 @@ def throughput(server: CountingStub, storage: str, trials: int, examples: int, i
 
 
 # -- 2. per-call overhead --------------------------------------------------------------------------
-def direct_calls(api_base: str, n: int) -> tuple[float, float]:
-    """n sequential litellm.acompletion calls with the arguments llmopt passes; (wall, cpu) seconds."""
+def direct_calls(api_base: str, n: int) -> tuple[float, float, float]:
+    """n sequential litellm.acompletion calls with the arguments llmopt passes; (wall, cpu, loop cpu) seconds."""
     lib = _litellm.litellm()
 
-    async def go() -> tuple[float, float]:
+    async def go() -> tuple[float, float, float]:
         clock = Clock()
         for i in range(n):
             await lib.acompletion(model=MODEL, messages=[{"role": "user", "content": f"please repeat {i}"}],
                                   api_base=api_base, api_key="k", temperature=0.5, max_tokens=8,
                                   timeout=60.0, num_retries=0)
-        return clock.read()
+        return clock.read_all()
 
     return asyncio.run(go())
 
 
-def study_calls(api_base: str, storage: str, n: int, cache: bool = True) -> dict[str, tuple[float, float]]:
+async def canned_acompletion(model: str, messages: list[dict[str, Any]], timeout: float, **params: Any) -> Any:
+    """Stands in for `_litellm.acompletion` in the "canned" kinds: a litellm ModelResponse with a
+    real usage block, built at once, no HTTP and no litellm call path (so none of its cost or noise)."""
+    lib = _litellm.litellm()
+    return lib.ModelResponse(model=model, choices=[{"index": 0, "finish_reason": "stop", "message": {
+        "role": "assistant", "content": echo_last_word(messages)}}],
+        usage=lib.Usage(prompt_tokens=9, completion_tokens=1, total_tokens=10))
+
+
+def canned_direct_calls(n: int) -> tuple[float, float, float]:
+    """(b) of the canned kinds: n awaits of `canned_acompletion` with the arguments llmopt passes."""
+    async def go() -> tuple[float, float, float]:
+        clock = Clock()
+        for i in range(n):
+            await canned_acompletion(MODEL, [{"role": "user", "content": f"please repeat {i}"}], 60.0,
+                                     api_base="http://unused", api_key="k", temperature=0.5, max_tokens=8)
+        return clock.read_all()
+
+    return asyncio.run(go())
+
+
+def study_calls(api_base: str, storage: str, n: int, cache: bool = True) -> dict[str, tuple[float, float, float]]:
     """The same n calls through `acomplete` in a one-trial study, then that trial again (all cache hits).
 
-    Returns (wall, cpu) seconds of the paid trial and of the all-hits trial (with the cache on).
+    Returns (wall, cpu, loop cpu) seconds of the paid trial and of the all-hits trial (with the cache on).
     """
     ev = evaluation(n, api_base, limits=Limits(max_in_flight=1), max_concurrent_examples=1, cache=cache)
     name = f"ovh-{secrets.token_hex(3)}"
@@ -265,11 +291,11 @@ def study_calls(api_base: str, storage: str, n: int, cache: bool = True) -> dict
                                 seed=0, allow_repeats=True)
     clock = Clock()
     study.optimize(ev, n_trials=1, show_progress=False)
-    out = {"paid": clock.read()}
+    out = {"paid": clock.read_all()}
     if cache:
         clock = Clock()
         study.optimize(ev, n_trials=1, show_progress=False)
-        out["hits"] = clock.read()
+        out["hits"] = clock.read_all()
     trials = study.trials
     assert all(t.state == TrialState.COMPLETE for t in trials), trials
     examples = study.storage.get_examples_of_trials([t.trial_id for t in trials if t.trial_id is not None])
@@ -282,7 +308,11 @@ def study_calls(api_base: str, storage: str, n: int, cache: bool = True) -> dict
 
 #: What each overhead subprocess measures. "nometer" and "nocache" are diagnostics that switch one
 #: llmopt feature off to attribute the overhead; the headline number is "study" vs "direct".
-CHILD_KINDS = ("direct", "direct+noop-callback", "direct+meter", "study", "study-nocache", "study-nometer")
+#: "canned" kinds replace litellm by `canned_acompletion`: llmopt's own cost without litellm's noise.
+CHILD_KINDS = ("direct", "direct+noop-callback", "direct+meter", "study", "study-nocache", "study-nometer",
+               "canned-direct", "study-canned")
+#: The (b) each kind's (a) is paired with, within its round.
+BASELINE = {"study-canned": "canned-direct"}
 
 
 def overhead_child(args: argparse.Namespace) -> None:
@@ -293,9 +323,14 @@ def overhead_child(args: argparse.Namespace) -> None:
             import llmopt.study.eval_loop as eval_loop
 
             eval_loop.install_meter = lambda: None  # diagnostic only: calls by other routes go unmetered
+        if kind == "study-canned":
+            _litellm.acompletion = canned_acompletion  # type: ignore[assignment]
         cache = kind != "study-nocache"
         study_calls(args.api_base, args.storage, warm, cache)  # litellm client, SQLAlchemy statement caches
         out: dict[str, Any] = study_calls(args.api_base, args.storage, args.n, cache)
+    elif kind == "canned-direct":
+        canned_direct_calls(warm)
+        out = {"paid": canned_direct_calls(args.n)}
     else:
         if kind == "direct+meter":
             from llmopt.evaluation.meter import install_meter
@@ -308,7 +343,7 @@ def overhead_child(args: argparse.Namespace) -> None:
     print(json.dumps(out))
 
 
-def child_measure(kind: str, api_base: str, storage: str, n: int) -> dict[str, tuple[float, float]]:
+def child_measure(kind: str, api_base: str, storage: str, n: int) -> dict[str, tuple[float, ...]]:
     """Run one overhead measurement in a fresh process: no llmopt meter left over, no shared warm state."""
     cmd = [sys.executable, __file__, "--overhead-child", kind, "--api-base", api_base, "--storage", storage, "--n", str(n)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -351,28 +386,29 @@ def overhead(server: CountingStub, storages: Sequence[tuple[str, str]], n: int, 
     no shared warm state); a study kind's overhead is paired with the direct run of its own
     round, which keeps a shared machine's drifting load out of the difference.
     """
-    def ms(pair: Sequence[float]) -> tuple[float, float]:
-        return 1e3 * pair[0] / n, 1e3 * pair[1] / n
+    def ms(values: Sequence[float]) -> tuple[float, ...]:
+        return tuple(1e3 * v / n for v in values)
 
-    def row(what: str, storage: str, values: list[tuple[float, float]]) -> Row:
+    def row(what: str, storage: str, values: list[tuple[float, ...]]) -> Row:
         return {"what": what, "storage": storage, "wall_ms": statistics.median(v[0] for v in values),
-                "cpu_ms": statistics.median(v[1] for v in values), "runs": len(values)}
+                "cpu_ms": statistics.median(v[1] for v in values),
+                "loop_cpu_ms": statistics.median(v[2] for v in values), "runs": len(values)}
 
     plan = [(kind, label, url) for label, url in storages[:1] for kind in CHILD_KINDS]
-    plan += [(kind, label, url) for label, url in storages[1:] for kind in ("study",)]
-    got: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    plan += [(kind, label, url) for label, url in storages[1:] for kind in ("study", "study-canned")]
+    got: dict[tuple[str, str, str], list[tuple[float, ...]]] = {}
     for _ in range(repeats):
-        direct: tuple[float, float] | None = None
+        baselines: dict[str, tuple[float, ...]] = {}
         for kind, label, url in plan:
             out = child_measure(kind, server.api_base, url, n)
             for part, value in out.items():
                 per_call = ms(value)
                 got.setdefault((kind, label, part), []).append(per_call)
-                if kind == "direct":
-                    direct = per_call
+                if kind in ("direct", "canned-direct"):
+                    baselines[kind] = per_call
                 elif part == "paid":
-                    assert direct is not None
-                    got.setdefault((kind, label, "diff"), []).append((per_call[0] - direct[0], per_call[1] - direct[1]))
+                    base = baselines[BASELINE.get(kind, "direct")]
+                    got.setdefault((kind, label, "diff"), []).append(tuple(a - b for a, b in zip(per_call, base)))
     first = storages[0][0]
     rows = [
         row("(b) litellm.acompletion directly", "-", got[("direct", first, "paid")]),
@@ -384,6 +420,7 @@ def overhead(server: CountingStub, storages: Sequence[tuple[str, str]], n: int, 
         rows += [
             row("(a) acomplete in a study, paid", label, got[("study", label, "paid")]),
             row("**llmopt's overhead per paid call (a - b)**", label, got[("study", label, "diff")]),
+            row("    litellm replaced by a canned response: study minus direct", label, got[("study-canned", label, "diff")]),
         ]
         if ("study-nocache", label, "diff") in got:
             rows += [
@@ -395,7 +432,8 @@ def overhead(server: CountingStub, storages: Sequence[tuple[str, str]], n: int, 
         for i, what in enumerate(("per-example write (example + call + cache entry)", "cache lookup, miss (every paid call)",
                                   "cache lookup, hit")):
             rows.append({"what": f"    storage alone: {what}", "storage": label,
-                         "wall_ms": 1e3 * statistics.median(o[i] for o in ops), "cpu_ms": "", "runs": repeats})
+                         "wall_ms": 1e3 * statistics.median(o[i] for o in ops), "cpu_ms": "", "loop_cpu_ms": "",
+                         "runs": repeats})
     return rows
 
 
@@ -506,6 +544,18 @@ def throwaway_postgres(url: str | None) -> Iterator[str | None]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def no_fsync(url: str) -> str:
+    """`url` with `synchronous_commit=off` for its sessions (a libpq option, no llmopt setting).
+
+    A commit then returns before the server has flushed its WAL to disk: a killed worker still
+    loses nothing it committed; a crash of the database server's machine may lose the last
+    fraction of a second of commits (examples that are then paid again on resume).
+    """
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).update_query_dict({"options": "-csynchronous_commit=off"}).render_as_string(hide_password=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run in about a minute")
@@ -555,10 +605,12 @@ def main() -> None:
         # TCP_NODELAY: the shipped stub's 44 ms per request would bury a sub-millisecond difference
         with (CountingStub(answer=echo_last_word, delay=0.0, nodelay=True) as server, sqlite_url() as url,
               throwaway_postgres(args.postgres) as pg_url):
-            storages = [("SQLite file", url)] + ([("PostgreSQL", pg_url)] if pg_url else [])
+            storages = [("SQLite file", url)]
+            if pg_url:
+                storages += [("PostgreSQL", pg_url), ("PostgreSQL, synchronous_commit=off", no_fsync(pg_url))]
             rows = overhead(server, storages, n_overhead, repeats)
         table(f"per-call overhead, delay 0, concurrency 1, N={n_overhead} calls, median of {repeats} fresh processes", rows,
-              ["what", "storage", "wall_ms", "cpu_ms", "runs"])
+              ["what", "storage", "wall_ms", "cpu_ms", "loop_cpu_ms", "runs"])
     if "resume" in only:
         r_trials, r_examples = (3, 20) if args.quick else (6, 50)
         rows = []

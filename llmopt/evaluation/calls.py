@@ -47,10 +47,26 @@ class LLMCallError(Exception):
 
 
 def cache_key(model: str, messages: Any, params: dict[str, Any], sample: int) -> str:
-    """Hash of everything that changes the answer: model, messages, every parameter, sample index."""
-    payload = json.dumps({"model": model, "messages": messages, "params": params, "sample": sample},
+    """Hash of everything that changes the answer: model, messages, every parameter, sample index.
+
+    The SHA-256 of the sorted, compact JSON of {model, messages, params, sample}: keys are stored
+    with the study, so this must not change between versions.
+    """
+    return _with_sample(_request_json(model, messages, params), sample)
+
+
+def _request_json(model: str, messages: Any, params: dict[str, Any]) -> str:
+    """The key's JSON without the sample index ("sample" sorts last) and its closing brace.
+
+    It also identifies identical requests within an example (to number their samples).
+    """
+    payload = json.dumps({"model": model, "messages": messages, "params": params},
                          sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return payload[:-1]
+
+
+def _with_sample(request: str, sample: int) -> str:
+    return hashlib.sha256(f"{request},\"sample\":{json.dumps(sample, default=str)}}}".encode()).hexdigest()
 
 
 async def acomplete(
@@ -66,9 +82,9 @@ async def acomplete(
     scope = current_example()
     if scope is None:
         return await _plain_call(model, messages, params)
-    base = cache_key(model, messages, params, -1)
-    index = scope.next_occurrence(base) if sample is None else sample
-    key = cache_key(model, messages, params, index)
+    request = _request_json(model, messages, params)
+    index = scope.next_occurrence(request) if sample is None else sample
+    key = _with_sample(request, index)
     if cache:
         hit = _cached(scope, key)
         if hit is not None:

@@ -208,7 +208,7 @@ def test_concurrency_overlaps_examples_and_trials(tmp_path: Path) -> None:
         study.optimize(ev, n_trials=4)
         wall = time.monotonic() - started
     assert len(server.requests) == 64
-    assert wall < 64 * 0.25 / 4  # far below serial time (16 s); ideal is 1 s
+    assert wall < 64 * 0.25 / 2  # far below serial time (16 s); ideal is 1 s (a loaded CI machine needs slack)
     assert all(t.state == TrialState.COMPLETE for t in study.trials)
 
 
@@ -248,7 +248,7 @@ def _tracking_pipeline(active: dict[float, int], peak: list[int]):
         key = config["temperature"]
         active[key] = active.get(key, 0) + 1
         peak[0] = max(peak[0], sum(1 for v in active.values() if v))
-        await asyncio.sleep(0.01 + 0.02 * (example.id == "q11"))  # the last example lags: a tail
+        await asyncio.sleep(0.01 + 0.3 * (example.id == "q11"))  # the last example lags: a tail
         active[key] -= 1
         return example.answer
     return pipeline

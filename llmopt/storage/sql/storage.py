@@ -26,6 +26,17 @@ from llmopt.trial import CallRecord, ExampleResult, Objective, TrialRecord, Tria
 
 _ADVISORY_LOCK_KEY = 7_061_421  # serialises schema creation on PostgreSQL
 
+#: The in-memory view of a study's cache keys is re-read from the database, on a miss, at most
+#: this often (and never more than 1/_CACHE_VIEW_DUTY of the time, however large the study):
+#: entries another process wrote since are found once the view is re-read (until then they are
+#: misses: a call paid again, never a wrong answer).
+_CACHE_VIEW_REFRESH = 5.0
+_CACHE_VIEW_DUTY = 50
+
+
+_INSERT_EXAMPLE = examples.insert()
+_INSERT_CALL = calls.insert()
+
 
 def _dt(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)
@@ -48,6 +59,12 @@ class SQLStorage(Storage):
         self._is_postgres = self.engine.dialect.name == "postgresql"
         # The in-memory database is one shared connection: serialise its users.
         self._lock: Any = threading.RLock() if path is None and not self._is_postgres else nullcontext()
+        # Per study: the cache keys known to exist (see cache_get), and when to re-read them.
+        self._cache_keys: dict[int, _CacheKeys] = {}
+        self._cache_keys_lock = threading.Lock()
+        # trial id -> study id of the trials this object started: per-example writes skip a lookup.
+        self._study_of_trial: dict[int, int] = {}
+        self._insert_cache_stmt: Any = None
         self._init_schema(create)
 
     # -- plumbing -------------------------------------------------------------------------
@@ -186,6 +203,10 @@ class SQLStorage(Storage):
             conn.execute(delete(claims).where(claims.c.study_id == study_id))
             conn.execute(delete(trials).where(trials.c.study_id == study_id))
             conn.execute(delete(studies).where(studies.c.id == study_id))
+        with self._cache_keys_lock:  # ids may be reused by a new study (SQLite)
+            self._cache_keys.pop(study_id, None)
+            for trial_id in [t for t, s in list(self._study_of_trial.items()) if s == study_id]:
+                del self._study_of_trial[trial_id]
 
     # -- trials -------------------------------------------------------------------------------
     def _lock_study(self, conn: Connection, study_id: int) -> Mapping[str, Any]:
@@ -215,6 +236,7 @@ class SQLStorage(Storage):
                     .where(trials.c.id == waiting)
                     .values(state=TrialState.RUNNING.value, started_at=now, heartbeat_at=now, attempts=trials.c.attempts + 1)
                 )
+                self._study_of_trial[waiting] = study_id
                 return self._trial(conn, waiting), False
             conn.execute(
                 update(studies)
@@ -235,6 +257,7 @@ class SQLStorage(Storage):
                     system_attrs_json="{}",
                 )
             ).inserted_primary_key[0]
+            self._study_of_trial[trial_id] = study_id
             return self._trial(conn, trial_id), True
 
     def _requeue_stale(self, conn: Connection, study_id: int, now: float, settings: StudySettings) -> None:
@@ -392,11 +415,14 @@ class SQLStorage(Storage):
     # -- per-example results, calls and the call cache ------------------------------------------
     def add_example_result(self, trial_id: int, result: ExampleResult, cache_entries: Mapping[str, str] | None = None) -> None:
         now = time.time()
+        study_id = self._study_of_trial.get(trial_id)
         try:
             with self._txn() as conn:
-                study_id = conn.execute(select(trials.c.study_id).where(trials.c.id == trial_id)).scalar_one()
-                conn.execute(
-                    examples.insert().values(
+                if study_id is None:  # a trial another Storage object started
+                    study_id = conn.execute(select(trials.c.study_id).where(trials.c.id == trial_id)).scalar_one()
+                conn.execute(  # one statement object, values as parameters: compiled once, not per example
+                    _INSERT_EXAMPLE,
+                    dict(
                         trial_id=trial_id,
                         example_id=result.example_id,
                         metrics_json=codec.dumps(result.metrics),
@@ -410,7 +436,7 @@ class SQLStorage(Storage):
                         output=result.output,
                         n_calls=result.n_calls,
                         cache_hits=result.cache_hits,
-                    )
+                    ),
                 )
                 self._insert_calls(conn, study_id, trial_id, result.calls, result.example_id, now)
                 self._insert_cache(conn, study_id, cache_entries or {}, now)
@@ -419,6 +445,8 @@ class SQLStorage(Storage):
                 f"example {result.example_id!r} is already recorded for this trial",
                 "record each example once; a resumed trial should skip the examples it has",
             ) from None
+        if cache_entries:  # committed: this process's lookups find them from now on
+            self._cache_keys_known(study_id, cache_entries)
 
     def _insert_calls(
         self, conn: Connection, study_id: int, trial_id: int, records: Iterable[CallRecord], example_id: str | None, now: float
@@ -432,21 +460,23 @@ class SQLStorage(Storage):
             for c in records
         ]
         if rows:
-            conn.execute(calls.insert(), rows)
+            conn.execute(_INSERT_CALL, rows[0] if len(rows) == 1 else rows)
 
     def _insert_cache(self, conn: Connection, study_id: int, entries: Mapping[str, str], now: float) -> None:
         """Insert new cache entries; a key another worker wrote first is kept as it is."""
         if not entries:
             return
-        if self._is_postgres:
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
+        if self._insert_cache_stmt is None:
+            if self._is_postgres:
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            stmt = pg_insert(cache).on_conflict_do_nothing()
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+                self._insert_cache_stmt = pg_insert(cache).on_conflict_do_nothing()
+            else:
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-            stmt = sqlite_insert(cache).on_conflict_do_nothing()
-        conn.execute(stmt, [dict(study_id=study_id, key=k, response_json=v, created_at=now) for k, v in entries.items()])
+                self._insert_cache_stmt = sqlite_insert(cache).on_conflict_do_nothing()
+        rows = [dict(study_id=study_id, key=k, response_json=v, created_at=now) for k, v in entries.items()]
+        conn.execute(self._insert_cache_stmt, rows[0] if len(rows) == 1 else rows)
 
     def add_calls(self, trial_id: int, records: Iterable[CallRecord]) -> None:
         with self._txn() as conn:
@@ -491,8 +521,47 @@ class SQLStorage(Storage):
             return float(conn.execute(select(func.coalesce(func.sum(calls.c.billed_cost), 0.0)).where(calls.c.study_id == study_id)).scalar_one())
 
     def cache_get(self, study_id: int, key: str) -> str | None:
+        """The cached response for `key`, or None.
+
+        Called before every LLM call, in the study's event loop, and nearly always a miss, so
+        misses are answered from memory: the study's keys are read once (keys only), entries
+        this object writes are added as they commit, and on a miss the keys are re-read when
+        the view is older than a few seconds (entries written by other processes). A miss on a
+        stale view only costs the call; a key in the view is read from the database, which
+        stays the one source of answers.
+        """
+        view = self._cache_keys.get(study_id)
+        if view is None or (key not in view.keys and time.monotonic() >= view.refresh_at):
+            view = self._load_cache_keys(study_id)
+        if key not in view.keys:
+            return None
         with self._txn(readonly=True) as conn:
             return conn.execute(select(cache.c.response_json).where(cache.c.study_id == study_id, cache.c.key == key)).scalar()
+
+    def _load_cache_keys(self, study_id: int) -> _CacheKeys:
+        with self._cache_keys_lock:  # writers wait: a key committed meanwhile lands in the new view
+            started = time.monotonic()
+            with self._txn(readonly=True) as conn:
+                keys = set(conn.execute(select(cache.c.key).where(cache.c.study_id == study_id)).scalars())
+            now = time.monotonic()
+            view = _CacheKeys(keys, now + max(_CACHE_VIEW_REFRESH, _CACHE_VIEW_DUTY * (now - started)))
+            self._cache_keys[study_id] = view
+            return view
+
+    def _cache_keys_known(self, study_id: int, keys: Iterable[str]) -> None:
+        with self._cache_keys_lock:
+            view = self._cache_keys.get(study_id)
+            if view is not None:
+                view.keys.update(keys)
+
+
+class _CacheKeys:
+    """The keys of one study's cache as last read (plus those written since), and when to re-read."""
+
+    __slots__ = ("keys", "refresh_at")
+
+    def __init__(self, keys: set[str], refresh_at: float) -> None:
+        self.keys, self.refresh_at = keys, refresh_at
 
 
 def _record(row: Mapping[str, Any]) -> TrialRecord:
