@@ -198,7 +198,7 @@ async def _metered_call(
 
 
 def _check_can_start(scope: ExampleScope) -> None:
-    if scope.env.interrupted:
+    if scope.env.interrupt.is_set():
         raise CallsStopped("interrupt", "interrupted (Ctrl-C): no new call starts")
     scope.env.budget.check()
     _check_trial_budget(scope)

@@ -23,7 +23,7 @@ class CallEnv:
     loop: asyncio.AbstractEventLoop
     slots: Slots = field(init=False)
     own_call_ids: set[str] = field(default_factory=set)
-    interrupted: bool = False  # a first Ctrl-C: calls waiting for a slot do not start
+    interrupt: asyncio.Event = field(default_factory=asyncio.Event)  # a first Ctrl-C: nothing new starts
 
     def __post_init__(self) -> None:
         self.slots = Slots(self.limits)

@@ -55,7 +55,6 @@ async def run_trial(
     stage_check: StageCheck | None = None,
     on_example: Callable[[ExampleResult], None] | None = None,
     on_all_started: Callable[[], None] | None = None,
-    interrupt: asyncio.Event | None = None,
 ) -> TrialRun:
     """Score the examples of `order` not in `done`; check each stage when its prefix is complete.
 
@@ -67,7 +66,7 @@ async def run_trial(
     scored prefix has passed several boundaries by the time a check can run, only the last
     is checked (the pruner's bounds hold at any stopping point). `on_all_started` fires once
     every remaining example has started: this trial alone can no longer fill the slots, so
-    the loop may start the next one. Once `interrupt` is set (a first Ctrl-C), no example
+    the loop may start the next one. Once `env.interrupt` is set (a first Ctrl-C), no example
     starts; those in flight finish and are stored, and the run reports "interrupted".
     """
     trial = TrialScope(trial_id, env, ev.trial_budget, billed=sum(r.billed_cost or 0.0 for r in done.values()))
@@ -115,9 +114,9 @@ async def run_trial(
                 result, entries = await _score(ev, env, trial, config, example_id, executor)
             except CallsStopped as exc:  # a budget or Ctrl-C: the example is dropped, its paid calls kept
                 run.orphan_calls.extend(getattr(exc, "llmopt_calls", ()))
-                if not stop.is_set() or run.stopped == "interrupted":
+                if run.stopped in (None, "interrupted"):  # a budget outranks Ctrl-C: the status says so
                     run.stopped = _STOPPED[exc.scope]
-                    run.reason = run.reason if exc.scope == "interrupt" and run.reason else str(exc)
+                    run.reason = _INTERRUPTED if exc.scope == "interrupt" else str(exc)
                 halt()
                 return
             await sink(result, entries)
@@ -159,32 +158,31 @@ async def run_trial(
         finally:
             move_gate(math.inf)  # never leave examples waiting on a check that will not come
 
-    async def on_interrupt(event: asyncio.Event) -> None:
-        await event.wait()
-        if not stop.is_set():
-            run.stopped, run.reason = "interrupted", "interrupted (Ctrl-C): the examples in flight were stored"
-            halt()
+    async def on_interrupt() -> None:
+        await env.interrupt.wait()
+        if run.stopped is None:
+            run.stopped, run.reason = "interrupted", _INTERRUPTED
+        halt()
 
     tasks = [asyncio.ensure_future(one(pos, eid)) for pos, eid in todo]
-    if interrupt is not None:
-        watcher = asyncio.ensure_future(on_interrupt(interrupt))
     if not todo:
         all_started()
     checker = asyncio.ensure_future(checks()) if cuts else None
+    watcher = asyncio.ensure_future(on_interrupt())
     try:
         await asyncio.gather(*tasks)
         progress.set()  # wake the checker: every example is scored or the trial stopped
         if checker is not None:
             await checker
     except BaseException:
-        for task in (*tasks, *([checker] if checker else [])):
+        helpers = [checker] if checker is not None else []
+        for task in (*tasks, *helpers):
             task.cancel()
-        await asyncio.gather(*tasks, *([checker] if checker else []), return_exceptions=True)
+        await asyncio.gather(*tasks, *helpers, return_exceptions=True)
         raise
     finally:
         all_started()
-        if interrupt is not None:
-            watcher.cancel()
+        watcher.cancel()
     if run.stopped == "interrupted" and all(eid in results for eid in order):
         run.stopped = run.reason = None  # every example was in flight and finished: a complete trial
     run.results = [results[eid] for eid in order if eid in results]
@@ -192,6 +190,7 @@ async def run_trial(
 
 
 _STOPPED = {"study": "study-budget", "per-trial": "trial-budget", "interrupt": "interrupted"}
+_INTERRUPTED = "interrupted (Ctrl-C): the examples in flight were stored"
 
 
 def _error_stop(ev: Evaluation, seen: list[int], total: int, last: ExampleResult) -> str | None:

@@ -122,7 +122,6 @@ class EvaluationLoop:
         most = heads * (2 if self.ev.overlap_trials else 1)  # trials in flight, tails included
         self.executor = ThreadPoolExecutor(max_workers=self.ev.max_concurrent_examples * most,
                                            thread_name_prefix="llmopt-pipeline")
-        self.interrupt = asyncio.Event()
         sigint = self._catch_first_ctrl_c(loop)
         try:
             await self._drive(heads, most)
@@ -132,7 +131,7 @@ class EvaluationLoop:
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.progress.close()
         await self._set_status()
-        if self.interrupt.is_set():
+        if self.env.interrupt.is_set():
             raise KeyboardInterrupt
 
     def _catch_first_ctrl_c(self, loop: asyncio.AbstractEventLoop) -> bool:
@@ -144,13 +143,12 @@ class EvaluationLoop:
         main = asyncio.current_task()
 
         def on_sigint() -> None:
-            if self.interrupt.is_set():
+            if self.env.interrupt.is_set():
                 self.cancelled_by_user = True
                 if main is not None:
                     main.cancel()
                 return
-            self.interrupt.set()
-            self.env.interrupted = True
+            self.env.interrupt.set()
             self.stopping = True
             log.warning("study %s: Ctrl-C: finishing the calls in flight and storing them; press Ctrl-C again to stop now",
                         self.study.name)
@@ -248,7 +246,7 @@ class EvaluationLoop:
         try:
             run = await run_trial(self.ev, self.env, trial.config, trial.trial_id, self.order, done, sink,
                                   self.executor, self.boundaries, stage_check, on_example=on_example,
-                                  on_all_started=on_all_started, interrupt=self.interrupt)
+                                  on_all_started=on_all_started)
         except BaseException as exc:  # a missing price, Ctrl-C, cancellation: the trial goes back to the queue
             self.stopping = True
             self.study._heartbeat.remove(trial.trial_id)

@@ -36,14 +36,19 @@ async def drive(ev: Evaluation, stage_check: Any, boundaries: list[int], on_all_
     return run, stored
 
 
+def recording(started: list[str], seconds: float) -> Any:
+    """A pipeline that notes each example as it starts and answers right after `seconds`."""
+    async def pipeline(config: Any, example: Any) -> str:
+        started.append(example.id)
+        await asyncio.sleep(seconds)
+        return example.answer
+    return pipeline
+
+
 def test_examples_past_a_boundary_use_the_free_slots_while_its_check_runs() -> None:
     started: list[str] = []
     at_check_end: list[int] = []
-
-    async def pipeline(config: Any, example: Any) -> str:
-        started.append(example.id)
-        await asyncio.sleep(0.01)
-        return example.answer
+    pipeline = recording(started, 0.01)
 
     async def check(results: list[ExampleResult], stage: int, n_stages: int) -> None:
         assert [r.example_id for r in results] == ORDER[: [10, 20][stage]]  # exactly the stage's prefix
@@ -75,11 +80,7 @@ def test_a_late_check_covers_the_last_boundary_passed() -> None:
 
 def test_a_prune_starts_no_new_example_and_stores_those_in_flight() -> None:
     started: list[str] = []
-
-    async def pipeline(config: Any, example: Any) -> str:
-        started.append(example.id)
-        await asyncio.sleep(0.02)
-        return example.answer
+    pipeline = recording(started, 0.02)
 
     async def check(results: list[ExampleResult], stage: int, n_stages: int) -> tuple[str, dict[str, Any]]:
         return "dominated", {"stage": stage}
@@ -106,11 +107,7 @@ def test_a_verdict_that_comes_after_the_last_example_does_not_prune_a_complete_t
 def test_all_started_fires_once_when_the_last_example_takes_a_slot() -> None:
     fired: list[int] = []
     started: list[str] = []
-
-    async def pipeline(config: Any, example: Any) -> str:
-        started.append(example.id)
-        await asyncio.sleep(0.005)
-        return example.answer
+    pipeline = recording(started, 0.005)
 
     run, _ = asyncio.run(drive(evaluation(pipeline, 4), None, [], on_all_started=lambda: fired.append(len(started))))
     assert len(run.results) == N
