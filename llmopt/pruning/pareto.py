@@ -14,6 +14,10 @@ and, where a bound depends on the witness, over the K complete trials that could
 - paired=True compares bounded means example by example with each witness at alpha / (mK).
 Before any trial is complete, running trials that have scored at least as many examples serve
 as witnesses through paired bounds only.
+
+"Better on one" means better by more than the objective's indifference margin (see
+`indifference`): by default 2% of the witness's value for cost, tokens and latency, so two
+equivalent configurations never prune each other over milliseconds.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from llmopt.errors import StudyError
 from llmopt.pareto import non_dominated_mask
 from llmopt.pruning.base import GO_ON, ObjectiveSeries, PartialTrial, Pruner, PruneDecision, check_alpha, check_count
 from llmopt.pruning.bounds import best_case, interval, paired_gain_bound, worst_case
+from llmopt.pruning.indifference import Indifference, check_indifference, margin
 from llmopt.pruning.report import dominance_decision
 from llmopt.pruning.stages import Stages
 
@@ -36,7 +41,10 @@ class ParetoPruner(Pruner):
     """Prune when some trial is at least as good on every objective and better on one, at level alpha.
 
     With one objective the witness is the best trial: "significantly worse than the best".
-    `min_examples` is the floor below which nothing is pruned.
+    `min_examples` is the floor below which nothing is pruned. `indifference` is the relative
+    margin a witness must beat the trial by to count as better: one number for every objective,
+    or {objective name: margin}; objectives left out get the default (2% for cost, tokens and
+    latency, 0 for objectives with a finite range such as accuracy).
 
     >>> import numpy as np
     >>> from llmopt.pruning.base import ObjectiveSeries, PartialTrial
@@ -52,17 +60,20 @@ class ParetoPruner(Pruner):
     #: Its bounds hold at every look, so looking often costs no error budget, only the look itself.
     default_stages: ClassVar[Stages] = Stages.every(10)
 
-    def __init__(self, alpha: float = 0.05, min_examples: int = 10, population: bool = False, paired: bool = False) -> None:
+    def __init__(self, alpha: float = 0.05, min_examples: int = 10, population: bool = False, paired: bool = False,
+                 indifference: Indifference = None) -> None:
         self.alpha = check_alpha("ParetoPruner", alpha)
         self.min_examples = check_count("ParetoPruner", "min_examples", min_examples, 1)
         for field_name, flag in (("population", population), ("paired", paired)):
             if not isinstance(flag, bool):
                 raise StudyError(f"ParetoPruner: {field_name} must be True or False, got {flag!r}", f"e.g. {field_name}=True")
         self.population, self.paired = population, paired
+        self.indifference = check_indifference("ParetoPruner", indifference)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.name, "alpha": self.alpha, "min_examples": self.min_examples,
-                "population": self.population, "paired": self.paired}
+                "population": self.population, "paired": self.paired,
+                "indifference": dict(self.indifference) if isinstance(self.indifference, dict) else self.indifference}
 
     def decide(self, current: PartialTrial, others: Sequence[PartialTrial], stage: int, n_stages: int) -> PruneDecision:
         n = current.n_scored
@@ -125,7 +136,7 @@ class ParetoPruner(Pruner):
                 return None  # a running witness gives no value to hold a quantile against
             rows[name] = {"estimate": current.value(name), "best_case": best, "witness": value,
                           "witness_worst": reference, "paired": paired, "approximate": approximate,
-                          "at_least": gain <= 0, "strict": gain < 0}
+                          "at_least": gain <= 0, "strict": gain < -margin(mine, self.indifference, value)}
         return rows
 
 
