@@ -16,8 +16,8 @@ Before any trial is complete, running trials that have scored at least as many e
 as witnesses through paired bounds only.
 
 "Better on one" means better by more than the objective's indifference margin (see
-`indifference`): by default 2% of the witness's value for cost, tokens and latency, so two
-equivalent configurations never prune each other over milliseconds.
+`indifference`): by default 10% of the witness's value for latency, 2% for cost and tokens, so
+two equivalent configurations never prune each other over milliseconds.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ class ParetoPruner(Pruner):
     With one objective the witness is the best trial: "significantly worse than the best".
     `min_examples` is the floor below which nothing is pruned. `indifference` is the relative
     margin a witness must beat the trial by to count as better: one number for every objective,
-    or {objective name: margin}; objectives left out get the default (2% for cost, tokens and
-    latency, 0 for objectives with a finite range such as accuracy).
+    or {objective name: margin}; objectives left out get the default (10% for latency, 2% for
+    cost and tokens, 0 for objectives with a finite range such as accuracy).
 
     >>> import numpy as np
     >>> from llmopt.pruning.base import ObjectiveSeries, PartialTrial

@@ -40,6 +40,9 @@ def test_the_default_margin_keeps_an_equivalent_configuration() -> None:
     witness, *current = twins(latency_ratio=0.99)
     assert not decide(ParetoPruner(), witness, *current).prune
     assert not decide(ParetoPruner(indifference={"latency": 0.015}), witness, *current).prune
+    witness, *current = twins(latency_ratio=0.95)  # latency drifts by this much with the server's load
+    assert not decide(ParetoPruner(), witness, *current).prune
+    assert decide(ParetoPruner(indifference=0.02), witness, *current).prune
 
 
 def test_a_clear_latency_gap_still_prunes_with_the_default_margin() -> None:
