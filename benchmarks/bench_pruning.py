@@ -11,7 +11,9 @@ user would: ask/tell, `trial.report(correct, step=example index)` and `trial.sho
 after every example, on accuracy alone (Optuna cannot prune multi-objective studies).
 "Examples" counts every example scored, those of pruned trials included (= LLM calls). Rows
 marked "no error control" are a reference only: a z-test at every stage with no correction for
-looking again, to show where the examples/recall trade-off of this simulated study lies.
+looking again, to show where the examples/recall trade-off of this simulated study lies. Rows
+marked "oracle" know every configuration's values: the fewest examples any pruner could use that
+prunes only against earlier trials (see `run_oracle`).
 Methods that follow accuracy alone give the same outcome in both sections and run once per seed.
 Results are written up in docs/benchmarks-pruning.md.
 """
@@ -37,6 +39,7 @@ from llmopt.pruning import (  # noqa: E402
     GO_ON, MedianPruner, ObjectiveSeries, ParetoPruner, PartialTrial, Pruner, PruneDecision, Stages,
     SuccessiveHalvingPruner,
 )
+from llmopt.pruning.bounds import best_case  # noqa: E402
 
 Outcome = tuple[np.ndarray, np.ndarray]  # examples used per configuration, completed mask
 
@@ -128,6 +131,81 @@ def run_wilcoxon(world: World, p_threshold: float = 0.1) -> Outcome:
     return used, done
 
 
+def run_oracle(world: World, objectives: tuple[str, ...], first_look: int, keep_true_front: bool) -> Outcome:
+    """Reference only, not a pruner: knows every configuration's values and stops each as early as it could be.
+
+    A configuration that no earlier one dominates on 200-example values (a "record") has no
+    witness when it runs, so no pruner that prunes against earlier trials can stop it without
+    being wrong about it: records run in full, every other configuration stops at the first
+    look. With `keep_true_front`, true-front configurations also run in full (recall 1).
+    """
+    keep = records(world, objectives)
+    if keep_true_front:
+        keep |= non_dominated_mask(true_points(world, objectives))
+    return np.where(keep, world.correct.shape[1], first_look), keep
+
+
+def records(world: World, objectives: tuple[str, ...]) -> np.ndarray:
+    """Configurations that no earlier configuration dominates on their 200-example values."""
+    points = sample_points(world, objectives)
+    return np.array([not np.any(np.all(points[:i] <= points[i], axis=1) & np.any(points[:i] < points[i], axis=1))
+                     for i in range(len(points))])
+
+
+def where_examples_go(world: World, used: np.ndarray, objectives: tuple[str, ...], near: float = 0.05) -> list[dict]:
+    """One row per configuration: group (true front, near front: on it if `near` more accurate, dominated), record?, examples.
+
+    "blocked_by": for a non-record still running at 50 examples, the objective(s) on which the
+    default's own bound (level alpha/m) does not yet concede to any earlier complete configuration
+    that dominates it on 200-example values.
+    """
+    truth, n_total = true_points(world, objectives), world.correct.shape[1]
+    front, first = non_dominated_mask(truth), records(world, objectives)
+    sample, level = sample_points(world, objectives), ParetoPruner().alpha / len(objectives)
+    rows = []
+    for i in range(len(truth)):
+        shifted = truth.copy()
+        shifted[i, 0] -= near
+        group = "true front" if front[i] else ("near front" if non_dominated_mask(shifted)[i] else "dominated")
+        blocked = ""
+        if not first[i] and used[i] > 50:
+            view = trial_view(world, i, 50, objectives)
+            best = {k: best_case(s, n_total, level)[0] for k, s in view.series.items()}
+            witnesses = [j for j in range(i) if used[j] == n_total and np.all(sample[j] <= sample[i]) and np.any(sample[j] < sample[i])]
+            blocks = [tuple(k for k, s in view.series.items() if (best[k] > world_value(world, j, k)) == s.maximize
+                            and best[k] != world_value(world, j, k)) for j in witnesses]
+            blocked = "+".join(min(blocks, key=len)) if blocks else "no complete witness"
+        rows.append({"group": group, "record": bool(first[i]), "used": int(used[i]), "blocked_by": blocked})
+    return rows
+
+
+def world_value(world: World, i: int, name: str) -> float:
+    """Configuration i's 200-example value of objective `name` (cost: mean per example)."""
+    return float({"accuracy": world.correct, "cost": world.cost}[name][i].mean())
+
+
+def diagnose(seeds: int, objectives: tuple[str, ...], **world_args: float) -> None:
+    """Print where the default ParetoPruner's examples go, by group and record, over `seeds` seeds."""
+    rows, n_total = [], 0
+    for seed in range(seeds):
+        world = make_world(seed, **world_args)
+        n_total = world.correct.shape[1]
+        used, _ = run_llmopt(world, ParetoPruner(), ParetoPruner.default_stages, objectives)
+        rows += where_examples_go(world, used, objectives)
+    everything = len(rows) * n_total
+    print(f"default ParetoPruner, {seeds} seeds: {sum(r['used'] for r in rows) / everything:.1%} of the examples\n")
+    print("| group | record (no earlier configuration dominates it) | configurations | mean examples | share of all examples | run in full |")
+    print("|---|---|---|---|---|---|")
+    for group in ("true front", "near front", "dominated"):
+        for record in (True, False):
+            used = np.array([r["used"] for r in rows if r["group"] == group and r["record"] == record])
+            print(f"| {group} | {'yes' if record else 'no'} | {len(used)} | {used.mean():.0f} | {used.sum() / everything:.1%} | "
+                  f"{np.mean(used == n_total):.0%} |")
+    blocked = [r["blocked_by"] for r in rows if r["blocked_by"]]
+    print("\nnon-records still running at 50 examples, blocked by: "
+          + ", ".join(f"{k} {blocked.count(k)}" for k in sorted(set(blocked))))
+
+
 def true_points(world: World, objectives: tuple[str, ...]) -> np.ndarray:
     """True objective values to minimise: -accuracy, log10 cost, log10 p95 latency."""
     columns = [-world.true_accuracy]
@@ -198,6 +276,8 @@ def methods(single: bool, objectives: tuple[str, ...]) -> dict[str, Callable[[Wo
         "ParetoPruner population=True, every 10": lambda w: run_llmopt(w, ParetoPruner(population=True), every, objectives),
         "z-test every 10, z=1.96, no error control": lambda w: run_llmopt(w, PeekingZTest(1.96), every, objectives),
         "z-test every 10, z=1.0, no error control": lambda w: run_llmopt(w, PeekingZTest(1.0), every, objectives),
+        "oracle: records in full, others stop at 10": lambda w: run_oracle(w, objectives, 10, False),
+        "oracle: records and true front in full, others stop at 10": lambda w: run_oracle(w, objectives, 10, True),
     }
     return out
 
@@ -241,11 +321,17 @@ def main() -> None:
     parser.add_argument("--difficulty-sd", type=float, default=1.5)
     parser.add_argument("--latency", action="store_true", help="add p95 latency as a third objective")
     parser.add_argument("--only", default="", help="run only methods whose name contains this")
+    parser.add_argument("--diagnose", action="store_true", help="only print where the default's examples go")
+    parser.add_argument("--skip", default="", help="leave out methods whose name contains this, e.g. Optuna (80 s a seed)")
     args = parser.parse_args()
     multi = ("accuracy", "cost", "latency") if args.latency else ("accuracy", "cost")
+    if args.diagnose:
+        return diagnose(args.seeds, ("accuracy", "cost"), n_configs=args.configs, n_examples=args.examples,
+                        difficulty_sd=args.difficulty_sd)
     shared: dict[tuple[int, str], tuple[Outcome, float]] = {}
     for single, objectives in ((False, multi), (True, ("accuracy",))):
-        chosen = {k: v for k, v in methods(single, objectives).items() if args.only in k or k == "no pruning"}
+        chosen = {k: v for k, v in methods(single, objectives).items()
+                  if (args.only in k and not (args.skip and args.skip in k)) or k == "no pruning"}
         results: dict[str, list[dict[str, float]]] = {name: [] for name in chosen}
         timing = {name: 0.0 for name in chosen}
         for seed in range(args.seeds):

@@ -5,11 +5,11 @@ and better somewhere) beats every other trial f strictly on some objective j(f).
 f needs the comparison on j(f) to be wrong, so the error budget is split over objectives (m)
 and, where a bound depends on the witness, over the K complete trials that could be witnesses:
 
-- population=True (default): the target is the front on the task's example distribution. The
+- population=True: the target is the front on the task's example distribution. The
   trial's own best-case bounds are anytime-valid at alpha / (2m) each (any number of looks);
   each complete witness's worst-case bounds (fixed sample) take alpha / (2mK).
-- population=False: the target is the front on this evaluation set (what the study would
-  report without pruning). Complete witnesses' values are then exact, so the trial's own
+- population=False (default): the target is the front on this evaluation set (what the study
+  would report without pruning). Complete witnesses' values are then exact, so the trial's own
   bounds (sampling without replacement, anytime) take alpha / m each and nothing else is needed.
 - paired=True compares bounded means example by example with each witness at alpha / (mK).
 Before any trial is complete, running trials that have scored at least as many examples serve
