@@ -113,9 +113,11 @@ def test_learns_each_module_options_own_best_sub_value():
         best = 2 if c["strategy"] == "a" else 7
         return abs(c[f"strategy.{c['strategy']}.level"] - best) + 0.1 * c["noise"]
 
-    # uniform levels would be near 30% of the time; six seeds, as a kernel that leaves its
-    # option (category_smoothing) draws the new option's level uniformly
-    late = [t for s in range(6) for t in run(space, fn, 50, TPESampler(), seed=s)[20:]]
+    # uniform levels would be near 30% of the time; twelve seeds, as a kernel that leaves its
+    # option (category_smoothing) draws the new option's level uniformly: the share near the
+    # best is about 0.6 with a spread of 0.1 over six seeds, so one set of six in four fell
+    # under 0.5 (11 of 45, with or without tpe.per_leaf, which moves `noise` only)
+    late = [t for s in range(12) for t in run(space, fn, 50, TPESampler(), seed=s)[20:]]
     for option, best in (("a", 2), ("b", 7)):
         levels = [t.params[f"strategy.{option}.level"] for t in late if t.params["strategy"] == option]
         assert len(levels) >= 5

@@ -88,3 +88,21 @@ def test_kernels_keep_an_option_and_its_sub_values_together():
     }
     assert score[("a", 2)] > score[("a", 7)] + 2
     assert score[("b", 7)] > score[("b", 2)] + 2
+
+
+def test_leaf_draws_follow_the_conditional_density():
+    """sample_leaf with the kernels' weights times their density at a row's option draws the
+    leaf from its density given that option, which differs from its density over all trials."""
+    space = Space({"c": ChoiceVar(["a", "b"]), "x": FloatVar(0.0, 1.0)})
+    enc, pe = fitted(space, n=8, seed=3)
+    given = pe.log_w + pe.leaf_log_kernels(0, np.array([1.0]))[0]
+    draws = pe.sample_leaf(1, given, np.random.default_rng(4), 100_000)
+    edges = np.linspace(0.0, 1.0, 11)
+    seen = np.histogram(draws, edges)[0] / 100_000
+    grid = (np.arange(10_000) + 0.5) / 10_000
+    density = np.exp(parzen.logsumexp_rows(pe.leaf_log_kernels(1, grid) + given) - parzen.logsumexp_rows(given[None, :]))
+    expected = density.reshape(10, -1).mean(axis=1) / 10
+    assert expected.sum() == pytest.approx(1.0, abs=1e-3)
+    assert np.abs(seen - expected).max() < 5 * np.sqrt(expected.max() / 100_000)
+    marginal = np.exp(parzen.logsumexp_rows(pe.leaf_log_kernels(1, grid) + pe.log_w)).reshape(10, -1).mean(axis=1) / 10
+    assert np.abs(marginal - expected).max() > 10 * np.sqrt(expected.max() / 100_000)

@@ -97,24 +97,28 @@ class ParzenEstimator:
     def log_pdf(self, rows: np.ndarray) -> np.ndarray:
         """Log density of each row (inactive leaves are NaN and not part of the row's density)."""
         log_k = np.tile(self.log_w, (len(rows), 1))
-        for j, code in enumerate(self.enc.leaves):
+        for j in range(self.enc.n):
             on = ~np.isnan(rows[:, j])
-            if not on.any():
-                continue
-            if j in self._tables:
-                log_k[on] += self._tables[j][self.enc.bin_index(j, rows[on, j])]
-                continue
-            mu = self.obs[:, j][None, :]
-            has = ~np.isnan(mu)
-            centre = np.where(has, mu, 0.5)
-            if code.kind == "binned":
-                a, b = self.enc.bin_edges(j, rows[on, j])
-                mass = _trunc_mass(a[:, None], b[:, None], centre, self.sigma[None, :, j])
-                log_k[on] += np.log(np.where(has, mass, (b - a)[:, None]))
-            elif code.width > 0:
-                log_k[on] += np.where(has, _trunc_logpdf(rows[on, j][:, None], centre, self.sigma[None, :, j]), 0.0)
-        top = log_k.max(axis=1)
-        return top + np.log(np.exp(log_k - top[:, None]).sum(axis=1))
+            if on.any():
+                log_k[on] += self.leaf_log_kernels(j, rows[on, j])
+        return logsumexp_rows(log_k)
+
+    def leaf_log_kernels(self, j: int, values: np.ndarray) -> np.ndarray:
+        """(values, kernels) log density of leaf j's canonical codes under each kernel's factor
+        for that leaf (a kernel whose trial lacks the leaf is uniform)."""
+        code = self.enc.leaves[j]
+        if j in self._tables:
+            return self._tables[j][self.enc.bin_index(j, values)]
+        mu = self.obs[:, j][None, :]
+        has = ~np.isnan(mu)
+        centre = np.where(has, mu, 0.5)
+        if code.kind == "binned":
+            a, b = self.enc.bin_edges(j, values)
+            mass = _trunc_mass(a[:, None], b[:, None], centre, self.sigma[None, :, j])
+            return np.log(np.where(has, mass, (b - a)[:, None]))
+        if code.width > 0:
+            return np.where(has, _trunc_logpdf(values[:, None], centre, self.sigma[None, :, j]), 0.0)
+        return np.zeros((len(values), len(self.obs)))
 
     # -- sampling -------------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -135,9 +139,29 @@ class ParzenEstimator:
                 kept = np.where(flip, (np.nan_to_num(mu) + shift) % k, mu)
                 rows[on, j] = np.where(has, kept, np.floor(u * k)) if k > 1 else 0.0
             else:
-                drawn = _trunc_ppf(u, np.where(has, mu, 0.5), self.sigma[comp[on], j])
-                rows[on, j] = self.enc.canonical(j, np.where(has, drawn, u))
+                rows[on, j] = self._draw_number(j, comp[on], u)
         return rows
+
+    def sample_leaf(self, j: int, log_w: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Values of numeric leaf j from the mixture reweighted by `log_w` (per kernel, any
+        offset): with the kernels' densities at a row's other leaves added, the leaf's
+        conditional given them."""
+        p = np.exp(log_w - log_w.max())
+        comp = rng.choice(len(self.obs), size=size, p=p / p.sum())
+        return self._draw_number(j, comp, rng.uniform(size=size))
+
+    def _draw_number(self, j: int, comp: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Leaf j's codes drawn from kernels `comp` at quantiles `u` (uniform where a kernel's trial lacks the leaf)."""
+        mu = self.obs[comp, j]
+        has = ~np.isnan(mu)
+        drawn = _trunc_ppf(u, np.where(has, mu, 0.5), self.sigma[comp, j])
+        return self.enc.canonical(j, np.where(has, drawn, u))
+
+
+def logsumexp_rows(a: np.ndarray) -> np.ndarray:
+    """log(sum(exp(a), axis=1)) without overflow."""
+    top = a.max(axis=1)
+    return top + np.log(np.exp(a - top[:, None]).sum(axis=1))
 
 
 def _scott(n: int, std: float, dims: int, scale: float, bins: int) -> float:
