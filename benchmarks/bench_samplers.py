@@ -1,4 +1,4 @@
-"""Sampler quality and overhead: llmopt TPE / NSGA-II against Optuna TPE / NSGA-II and random search.
+"""Sampler quality and overhead: llmopt's default (GP, then TPE), TPE and NSGA-II against Optuna TPE / NSGA-II and random search.
 
 Run by hand (Optuna is a benchmark extra: pip install -e ".[bench]"):
 
@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import llmopt  # noqa: E402
-from llmopt.samplers import NSGA2Sampler, RandomSampler, TPESampler, default_sampler  # noqa: E402
+from llmopt.samplers import AutoSampler, NSGA2Sampler, RandomSampler, TPESampler, default_sampler  # noqa: E402
 from problems import PROBLEMS, Problem, llm_truth  # noqa: E402
 
 Run = Callable[[Problem, int, int, "str | None", Callable[[], None] | None], list[tuple[dict[str, Any], tuple[float, ...]]]]
@@ -95,6 +95,7 @@ def _optuna_nsga2(seed: int) -> Any:
 
 
 SAMPLERS: dict[str, Run] = {
+    "llmopt default (auto)": llmopt_runner(AutoSampler),
     "llmopt TPE": llmopt_runner(TPESampler),
     "llmopt NSGA-II": llmopt_runner(NSGA2Sampler),
     "Optuna TPE multivariate": optuna_runner(_optuna_tpe(True)),
@@ -102,8 +103,8 @@ SAMPLERS: dict[str, Run] = {
     "Optuna NSGA-II": optuna_runner(_optuna_nsga2),
     "random (llmopt)": llmopt_runner(RandomSampler),
 }
-OVERHEAD = ["llmopt TPE", "llmopt NSGA-II", "random (llmopt)", "Optuna TPE multivariate", "Optuna TPE default", "Optuna NSGA-II"]
-LLMOPT_CLASSES: dict[str, type[llmopt.Sampler]] = {"llmopt TPE": TPESampler, "llmopt NSGA-II": NSGA2Sampler, "random (llmopt)": RandomSampler}
+OVERHEAD = ["llmopt default (auto)", "llmopt TPE", "llmopt NSGA-II", "random (llmopt)", "Optuna TPE multivariate", "Optuna TPE default", "Optuna NSGA-II"]
+LLMOPT_CLASSES: dict[str, type[llmopt.Sampler]] = {"llmopt default (auto)": AutoSampler, "llmopt TPE": TPESampler, "llmopt NSGA-II": NSGA2Sampler, "random (llmopt)": RandomSampler}
 SAMPLE_SECONDS: list[float] = []  # time inside llmopt's Sampler.sample, one entry per trial
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "AutoSampler": "llmopt.samplers",
     "BudgetExhausted": "llmopt.evaluation",
     "ChoiceVar": "llmopt.space",
     "Completion": "llmopt.evaluation",
@@ -22,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "Example": "llmopt.evaluation",
     "FloatVar": "llmopt.space",
     "Forbid": "llmopt.space",
+    "GPSampler": "llmopt.samplers",
     "GridSampler": "llmopt.samplers",
     "Implies": "llmopt.space",
     "IntVar": "llmopt.space",
@@ -92,7 +94,15 @@ if TYPE_CHECKING:
     )
     from llmopt.pruning import MedianPruner, ParetoPruner, Stages, SuccessiveHalvingPruner
     from llmopt.study.outcome import OutcomeConstraint
-    from llmopt.samplers import GridSampler, NSGA2Sampler, RandomSampler, Sampler, TPESampler
+    from llmopt.samplers import (
+        AutoSampler,
+        GPSampler,
+        GridSampler,
+        NSGA2Sampler,
+        RandomSampler,
+        Sampler,
+        TPESampler,
+    )
     from llmopt.space import (
         ChoiceVar,
         CompositeVar,

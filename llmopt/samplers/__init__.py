@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from llmopt.errors import StudyError
+from llmopt.samplers.auto import AutoSampler
 from llmopt.samplers.base import Sampler
+from llmopt.samplers.gp import GPSampler
 from llmopt.samplers.grid import GridSampler
 from llmopt.samplers.nsga2 import NSGA2Sampler
 from llmopt.samplers.random import RandomSampler
@@ -16,13 +18,15 @@ SAMPLERS: dict[str, type[Sampler]] = {
     "grid": GridSampler,
     "tpe": TPESampler,
     "nsga2": NSGA2Sampler,
+    "gp": GPSampler,
+    "auto": AutoSampler,
 }
 
 
 def default_sampler() -> Sampler:
     """The sampler a study uses when none is given: the winner of benchmarks/bench_samplers.py
-    (docs/benchmarks-samplers.md), with its default settings."""
-    return TPESampler()
+    (docs/benchmarks-samplers.md), with its default settings: GP for the first 200 proposals, TPE after."""
+    return AutoSampler()
 
 
 def sampler_from_dict(data: dict[str, Any]) -> Sampler:
@@ -38,6 +42,8 @@ def sampler_from_dict(data: dict[str, Any]) -> Sampler:
 
 
 __all__ = [
+    "AutoSampler",
+    "GPSampler",
     "GridSampler",
     "NSGA2Sampler",
     "RandomSampler",

@@ -1,4 +1,4 @@
-"""Property test: TPE and NSGA-II never propose an invalid or infeasible configuration.
+"""Property test: TPE, NSGA-II, GP and the default (auto) never propose an invalid or infeasible configuration.
 
 Random spaces (floats, ints, choices, modules with sub-variables, nested modules, Forbid /
 Implies constraints) and random histories (complete, pruned with partial values, infeasible
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmopt.errors import InfeasibleSpaceError
-from llmopt.samplers import NSGA2Sampler, TPESampler
+from llmopt.samplers import AutoSampler, GPSampler, NSGA2Sampler, TPESampler
 from llmopt.samplers.draw import draw_feasible
 from llmopt.space import ChoiceVar, FloatVar, Forbid, Implies, IntVar, ModuleOption, ModuleVar, Space
 from llmopt.trial import Objective, TrialRecord, TrialState
@@ -80,7 +80,8 @@ def test_proposals_are_always_valid_and_feasible(space: Space, seed: int) -> Non
         history = history_of(space, rng, 14)
     except InfeasibleSpaceError:
         return  # the constraints exclude everything: create_study refuses such a space
-    for sampler in (TPESampler(n_startup_trials=3), NSGA2Sampler(population_size=4)):
+    samplers = (TPESampler(n_startup_trials=3), NSGA2Sampler(population_size=4), GPSampler(n_startup_trials=3, n_random=32), AutoSampler(gp_trials=9))
+    for sampler in samplers:
         for index in (3, 9, 14):
             params = sampler.sample(space, history[:index], OBJECTIVES, np.random.default_rng([seed, index]), index=index)
             space.validate(params)  # exactly the active variables, each in its domain, every constraint holds
