@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,30 @@ def test_imports_follow_the_layers(path: Path) -> None:
     if layer not in {"cli"}:
         calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)]
         assert not any(isinstance(c.func, ast.Name) and c.func.id == "print" for c in calls), "only the CLI prints"
+
+
+def absolute_imports_of(path: Path) -> set[str]:
+    """Imports by absolute name (`from .x import y` is the package's own)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+ALGORITHMS = {"pareto", "samplers", "pruning"}
+NO_IO = {"os", "io", "pathlib", "shutil", "socket", "subprocess", "tempfile", "sqlite3", "urllib", "http", "asyncio", "threading"}
+
+
+@pytest.mark.parametrize("path", [p for p in modules() if layer_of(p) in ALGORITHMS], ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_algorithms_are_pure_computation(path: Path) -> None:
+    """Samplers, Pareto and pruning take arrays and return arrays: numpy and scipy only, no I/O,
+    so they can be tested, benchmarked and reused without a database or a network."""
+    for name in absolute_imports_of(path):
+        top = name.split(".")[0]
+        if top == "llmopt":
+            continue
+        assert top in {"numpy", "scipy"} or top in sys.stdlib_module_names, f"{path.relative_to(PACKAGE)} imports {name}"
+        assert top not in NO_IO, f"{path.relative_to(PACKAGE)} imports {name}, which does I/O"

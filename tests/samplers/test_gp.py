@@ -59,6 +59,13 @@ def test_same_seed_same_sequence_and_another_seed_differs():
     assert a == b and a[5:] != c[5:]
 
 
+def test_golden_sequence_on_a_small_grid():
+    """A fixed seed gives a fixed sequence: after three random draws the GP homes in on 70, then
+    takes its untried neighbours (no configuration is proposed twice)."""
+    trials = run(Space({"k": IntVar(0, 99)}), lambda t: (t.config["k"] - 70) ** 2, 12, GPSampler(n_startup_trials=3), 0)
+    assert [t.params["k"] for t in trials] == [85, 52, 97, 40, 76, 69, 66, 68, 70, 71, 72, 73]
+
+
 def test_a_resumed_study_proposes_what_an_uninterrupted_one_would(tmp_path):
     space = pipeline_space()
     whole = [t.params for t in run(space, pipeline, 16, GPSampler(n_startup_trials=4), 7, TWO)]

@@ -38,8 +38,9 @@ class GPSampler(StoredSettings, Sampler):
     hypervolume improvement (`gp.thompson`); the best one that meets the space's constraints
     and was not proposed before wins.
 
-    Objectives whose values span more than a factor of 10 (cost, latency) are modelled in log:
-    a cheaper model is cheaper by a factor, not by an amount. Pruned trials count with their
+    Objectives whose values share a sign and span more than a factor of 10 (cost, latency) are
+    Box-Cox warped, the power fitted between 0 (log) and 1 (none): a cheaper model is cheaper by
+    a factor, not by an amount, but a plain log over-stretches values near zero. Pruned trials count with their
     partial values. Outcome constraints: with infeasible trials in the history, the violation
     gets its own GP and a candidate counts only where the draw says it is feasible. Trials in
     flight are added at their predicted values (a kriging believer), so parallel workers
