@@ -47,9 +47,10 @@ class GPSampler(StoredSettings, Sampler):
     spread out. Nothing is kept between calls but a cache of encoded rows, and the fit starts
     from the same point every time: the same history and seed give the same proposal.
 
-    Cost grows with the cube of the trials seen (about 0.3 s per proposal at 100 trials, 1 s
-    at 200, three objectives): it is meant for the first hundreds of trials, where each LLM
-    evaluation costs far more. `AutoSampler`, the default, hands over to TPE after that.
+    Cost grows with the cube of the trials seen (about 0.8 s of CPU per proposal at 100 trials
+    with three objectives, benchmarks/bench_samplers.py): it is meant for the first hundreds
+    of trials, where each LLM evaluation costs far more. `AutoSampler`, the default, hands
+    over to TPE after that.
 
     >>> import llmopt
     >>> from llmopt import FloatVar, Space
