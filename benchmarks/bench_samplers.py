@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import llmopt  # noqa: E402
 from llmopt.samplers import AutoSampler, NSGA2Sampler, RandomSampler, TPESampler, default_sampler  # noqa: E402
-from problems import PROBLEMS, Problem, llm_truth  # noqa: E402
+from problems import PROBLEMS, STRATEGIES, Problem, llm_missing_by_strategy, llm_truth  # noqa: E402
 
 Run = Callable[[Problem, int, int, "str | None", Callable[[], None] | None], list[tuple[dict[str, Any], tuple[float, ...]]]]
 
@@ -136,11 +136,15 @@ def one_run(label: str, problem_name: str, seed: int, n: int) -> tuple[list[tupl
     return found, time.perf_counter() - t0
 
 
-def quality(problems: list[str], samplers: list[str], seeds: int, checkpoints: list[int], jobs: int = 1, first_seed: int = 0) -> None:
+def quality(
+    problems: list[str], samplers: list[str], seeds: int, checkpoints: list[int], jobs: int = 1, first_seed: int = 0,
+    diagnose: bool = False,
+) -> None:
     n = max(checkpoints)
     header = " | ".join(f"{c} trials" for c in checkpoints)
     for name in problems:
         problem = PROBLEMS[name]
+        diagnoses: list[tuple[str, list[list[dict[str, Any]]]]] = []
         measure = "HV found / HV true front (noise-free)" if name == "LLM" else "hypervolume"
         print(f"\n### {name}: median {measure} over {seeds} seeds ({first_seed}–{first_seed + seeds - 1}; min–max)\n\n{load()} at start\n")
         print(f"| sampler | {header} | s per run |")
@@ -161,6 +165,21 @@ def quality(problems: list[str], samplers: list[str], seeds: int, checkpoints: l
                     scores[c].append(problem.score(list(params), list(values)))
             cells = " | ".join(f"{statistics.median(s):.3f} ({min(s):.3f}–{max(s):.3f})" for s in scores.values())
             print(f"| {label} | {cells} | {statistics.median(seconds):.1f} |", flush=True)
+            if diagnose and name == "LLM":
+                diagnoses.append((label, [[p for p, _ in found[:n]] for found, _ in runs]))
+        for label, found_params in diagnoses:
+            print(diagnosis(label, found_params, n), flush=True)
+
+
+def diagnosis(label: str, found_params: list[list[dict[str, Any]]], n: int) -> str:
+    """One line per sampler: each strategy's share of the trials and the median score it would add
+    if the true front's configurations of that strategy were added to each run (LLM problem)."""
+    cells = []
+    for strategy in STRATEGIES:
+        share = statistics.mean(sum(p["strategy"] == strategy for p in run) / len(run) for run in found_params)
+        gain = statistics.median(llm_missing_by_strategy(run)[strategy] for run in found_params)
+        cells.append(f"{strategy} {share:.0%} of trials, +{gain:.3f}")
+    return f"- {label} at {n} trials: " + "; ".join(cells)
 
 
 def overhead(samplers: list[str], points: list[int]) -> None:
@@ -214,6 +233,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="quality runs in this many processes (seeds in parallel; set OMP_NUM_THREADS=1)")
     parser.add_argument("--no-overhead", action="store_true", help="skip the overhead table")
     parser.add_argument("--no-quality", action="store_true", help="skip the quality tables")
+    parser.add_argument(
+        "--diagnose", action="store_true",
+        help="LLM problem: per strategy, its share of trials and the score its true-front configurations would add",
+    )
     args = parser.parse_args()
     seeds = 2 if args.quick else args.seeds
     checkpoints = [100] if args.quick else [int(c) for c in args.trials.split(",")]
@@ -223,7 +246,7 @@ def main() -> None:
     print(f"llmopt {llmopt.__version__}, Optuna {optuna.__version__}, numpy {numpy.__version__}, Python {sys.version.split()[0]}")
     print(f"llmopt default sampler: {type(default_sampler()).__name__}")
     if not args.no_quality:
-        quality([p for p in args.problems.split(",") if p], chosen, seeds, checkpoints, args.jobs, args.first_seed)
+        quality([p for p in args.problems.split(",") if p], chosen, seeds, checkpoints, args.jobs, args.first_seed, args.diagnose)
     if not args.no_overhead:
         overhead([s for s in OVERHEAD if s in chosen], [100, 300] if args.quick else [100, 500, 1000])
 

@@ -229,6 +229,28 @@ def llm_score(params: list[dict[str, Any]], values: list[tuple[float, ...]]) -> 
     return hypervolume(found, reference) / best
 
 
+STRATEGIES = ("direct", "cot", "self_consistency", "react")
+
+
+@cache
+def _true_front_by_strategy() -> dict[str, np.ndarray]:
+    points, _, _ = llm_enumeration()
+    configs = list(all_llm_configs())
+    on_front = np.flatnonzero(non_dominated_mask(points))
+    return {s: points[[i for i in on_front if configs[i]["strategy"] == s]] for s in STRATEGIES}
+
+
+def llm_missing_by_strategy(params: list[dict[str, Any]]) -> dict[str, float]:
+    """For each strategy, how much the score would rise if the true front's configurations of that
+    strategy were added to what a run found: where a sampler's missing hypervolume is."""
+    _, reference, best = llm_enumeration()
+    found = _log_points(np.array([llm_truth(p)[:3] for p in params]))
+    base = hypervolume(found, reference)
+    return {
+        s: (hypervolume(np.vstack((found, add)), reference) - base) / best for s, add in _true_front_by_strategy().items()
+    }
+
+
 LLM = Problem(
     "LLM", llm_space(), {"accuracy": "maximize", "cost": "minimize", "latency": "minimize"}, llm_suggest, llm_values,
     llm_score,
