@@ -11,6 +11,7 @@ from llmopt.samplers.encoding import SpaceEncoding
 from llmopt.samplers.gp import kernel
 from llmopt.samplers.gp.candidates import neighbours, uniform_rows
 from llmopt.samplers.gp.model import GaussianProcess, _neg_log_posterior
+from llmopt.samplers.gp.sampler import RATE_CLIP, _logit_rate, _warp
 from llmopt.samplers.gp.thompson import hv_improvement, joint_draw
 from llmopt.space import ChoiceVar, FloatVar, IntVar, ModuleOption, ModuleVar, Space
 
@@ -137,3 +138,27 @@ def test_joint_draw_follows_the_covariance_and_survives_a_singular_one():
     assert np.corrcoef(draws.T)[0, 1] > 0.95
     singular = np.ones((3, 3)) * -1e-3 + np.diag([1e-3, 0, 0])  # not PSD: eigenvalues clipped
     assert np.isfinite(joint_draw(np.zeros(3), singular, rng)).all()
+
+
+def test_pair_terms_have_their_own_length_scales():
+    """A leaf's main effect can be smooth while its interactions are sharp (temperature for most
+    strategies against self-consistency near 0.7): moving only the pair scales changes the kernel."""
+    enc = SpaceEncoding(module_space())
+    rows = uniform_rows(enc, np.random.default_rng(6), 12)
+    d = kernel.leaf_distances(enc, rows, rows)
+    theta = np.zeros(kernel.n_params(enc.n))
+    assert kernel.n_params(enc.n) == 2 * enc.n + 2 and kernel.n_scales(enc.n) == 2 * enc.n
+    sharper = theta.copy()
+    sharper[enc.n : 2 * enc.n] = 3.0  # pair scales only
+    a, b = kernel.gram(theta, d)[0], kernel.gram(sharper, d)[0]
+    assert not np.allclose(a, b) and np.allclose(np.diag(a), np.diag(b))
+
+
+def test_rates_are_modelled_on_the_logit_scale_and_other_values_are_not():
+    accuracy = -np.array([0.0, 0.25, 0.5, 0.9, 1.0])  # maximised: stored negated
+    logit = _logit_rate(accuracy)
+    assert logit[2] == pytest.approx(0.0) and logit[1] == pytest.approx(-math.log(0.25 / 0.75))
+    assert np.all(np.diff(logit) < 0) and np.all(np.isfinite(logit))  # order kept, 0 and 1 clipped
+    assert logit[0] == pytest.approx(-math.log(RATE_CLIP / (1 - RATE_CLIP)))
+    score = -np.array([0.5, 2.0, 7.5])  # not a rate: left to the Box-Cox rule
+    assert np.allclose(_logit_rate(score), _warp(score))

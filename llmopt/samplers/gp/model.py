@@ -1,7 +1,7 @@
 """A Gaussian process on one objective: hyperparameters by maximum a posteriori, then exact posteriors.
 
 Targets are standardised by the caller. Priors keep the fit sane on a few dozen noisy trials:
-each leaf's log inverse squared length scale ~ N(1.5, 1) (length scales around half the
+each leaf's log inverse squared length scales (main effect and pair terms) ~ N(1.5, 1) (length scales around half the
 [0, 1] range: a leaf is assumed to matter until the data say otherwise, which keeps
 uncertainty, and so exploration, where few trials went), both log scales ~ N(0, 2), and the
 log noise variance ~ N(log 0.01, 3). The fit starts from the same point every time, so the
@@ -53,7 +53,7 @@ class GaussianProcess:
     def _fit(self, distances: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
         size = kernel.n_params(self.leaves)
         start = np.concatenate((np.zeros(size), [LOG_NOISE_PRIOR[0]]))
-        bounds = [(-5.0, 5.0)] * self.leaves + [(-5.0, 3.0)] * 2 + [(math.log(1e-6), 0.5)]
+        bounds = [(-5.0, 5.0)] * kernel.n_scales(self.leaves) + [(-5.0, 3.0)] * 2 + [(math.log(1e-6), 0.5)]
         result = minimize(
             _neg_log_posterior, start, args=(distances, y), jac=True, method="L-BFGS-B",
             bounds=bounds, options={"maxiter": MAX_ITER},
@@ -62,9 +62,9 @@ class GaussianProcess:
 
 
 def _neg_log_posterior(params: np.ndarray, distances: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    leaves = distances.shape[0]
+    leaves = kernel.n_scales(distances.shape[0])  # the length scales come first in params
     theta, noise = params[:-1], math.exp(params[-1])
-    gram, k, total = kernel.gram(theta, distances)
+    gram, parts, totals = kernel.gram(theta, distances)
     n = len(y)
     try:
         chol = np.linalg.cholesky(gram + (noise + JITTER) * np.eye(n))
@@ -74,7 +74,7 @@ def _neg_log_posterior(params: np.ndarray, distances: np.ndarray, y: np.ndarray)
     alpha = inverse @ y
     value = 0.5 * float(y @ alpha) + float(np.log(np.diag(chol)).sum())
     outer = np.outer(alpha, alpha) - inverse  # d(-log likelihood)/dK = -outer / 2
-    grad = np.array([-0.5 * float(np.sum(outer * d)) for d in kernel.gram_gradients(theta, distances, k, total)] + [-0.5 * float(np.trace(outer)) * noise])
+    grad = np.array([-0.5 * float(np.sum(outer * d)) for d in kernel.gram_gradients(theta, distances, parts, totals)] + [-0.5 * float(np.trace(outer)) * noise])
     mean_w, sd_w = LOG_W_PRIOR
     value += 0.5 * float(np.sum(((params[:leaves] - mean_w) / sd_w) ** 2))
     grad[:leaves] += (params[:leaves] - mean_w) / sd_w**2

