@@ -22,7 +22,7 @@ def _run_workers(url: str, name: str, workers: int, n_trials: int, sleep: float 
         for _ in range(workers)
     ]
     for proc in procs:
-        out, err = proc.communicate(timeout=300)
+        out, err = proc.communicate(timeout=900)  # a hang guard: four GP workers share 2 cores (about 4 min here)
         assert proc.returncode == 0, err[-2000:]
 
 
