@@ -205,10 +205,10 @@ def _logit_rate(values: np.ndarray) -> np.ndarray:
     such as accuracy, and modelled on the logit scale; anything else is `_warp`ed.
 
     Why: a rate's effects add up on the logit scale (a better strategy lifts a weak model more
-    points than a strong one already near 1), which an additive kernel can then fit, and equal
-    steps near 1 count as much as in the middle. Rates of 0 and 1 are read as RATE_CLIP and
-    1 - RATE_CLIP. Benchmarks: +0.012 +- 0.006 hypervolume ratio at 100 trials on the LLM-like
-    space, together with the pair length scales of `gp.kernel`.
+    points than a strong one already near 1), which an additive kernel can then fit; and a step
+    from 0.90 to 0.95 weighs more than one from 0.50 to 0.55, as it is harder to make. Rates of
+    0 and 1 are read as RATE_CLIP and 1 - RATE_CLIP. Benchmarks: +0.012 +- 0.006 hypervolume
+    ratio at 100 trials on the LLM-like space, together with the pair length scales of `gp.kernel`.
     """
     rate = -values
     if not ((rate >= 0.0) & (rate <= 1.0)).all():
