@@ -174,10 +174,11 @@ def quality(
 def diagnosis(label: str, found_params: list[list[dict[str, Any]]], n: int) -> str:
     """One line per sampler: each strategy's share of the trials and the median score it would add
     if the true front's configurations of that strategy were added to each run (LLM problem)."""
+    missing = [llm_missing_by_strategy(run) for run in found_params]  # once per run: four hypervolumes each
     cells = []
     for strategy in STRATEGIES:
         share = statistics.mean(sum(p["strategy"] == strategy for p in run) / len(run) for run in found_params)
-        gain = statistics.median(llm_missing_by_strategy(run)[strategy] for run in found_params)
+        gain = statistics.median(m[strategy] for m in missing)
         cells.append(f"{strategy} {share:.0%} of trials, +{gain:.3f}")
     return f"- {label} at {n} trials: " + "; ".join(cells)
 

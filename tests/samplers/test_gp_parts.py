@@ -11,7 +11,7 @@ from llmopt.samplers.encoding import SpaceEncoding
 from llmopt.samplers.gp import kernel
 from llmopt.samplers.gp.candidates import neighbours, uniform_rows
 from llmopt.samplers.gp.model import GaussianProcess, _neg_log_posterior
-from llmopt.samplers.gp.sampler import RATE_CLIP, _logit_rate, _warp
+from llmopt.samplers.gp.sampler import RATE_CLIP, _objective_scale, _warp
 from llmopt.samplers.gp.thompson import hv_improvement, joint_draw
 from llmopt.space import ChoiceVar, FloatVar, IntVar, ModuleOption, ModuleVar, Space
 
@@ -156,9 +156,10 @@ def test_pair_terms_have_their_own_length_scales():
 
 def test_rates_are_modelled_on_the_logit_scale_and_other_values_are_not():
     accuracy = -np.array([0.0, 0.25, 0.5, 0.9, 1.0])  # maximised: stored negated
-    logit = _logit_rate(accuracy)
+    logit = _objective_scale(accuracy, maximised=True)
     assert logit[2] == pytest.approx(0.0) and logit[1] == pytest.approx(-math.log(0.25 / 0.75))
     assert np.all(np.diff(logit) < 0) and np.all(np.isfinite(logit))  # order kept, 0 and 1 clipped
     assert logit[0] == pytest.approx(-math.log(RATE_CLIP / (1 - RATE_CLIP)))
     score = -np.array([0.5, 2.0, 7.5])  # not a rate: left to the Box-Cox rule
-    assert np.allclose(_logit_rate(score), _warp(score))
+    assert np.allclose(_objective_scale(score, maximised=True), _warp(score))
+    assert np.allclose(_objective_scale(accuracy, maximised=False), _warp(accuracy))  # a minimised one is no rate

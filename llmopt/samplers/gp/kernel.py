@@ -55,14 +55,15 @@ def n_scales(leaves: int) -> int:
 
 
 def gram(theta: np.ndarray, distances: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
-    """The kernel matrix from per-leaf distances, with each leaf's k_i and q_i and their sums (for gradients)."""
+    """The kernel matrix from per-leaf distances, with each leaf's k_i and q_i, their sums and the
+    mean pair product (reused by `gram_gradients`)."""
     leaves = distances.shape[0]
     w, v, s1, s2 = _unpack(theta, leaves)
     k = np.exp(-w[:, None, None] * distances)
     q = np.exp(-v[:, None, None] * distances)
     total_k, total_q = k.sum(axis=0), q.sum(axis=0)
-    matrix = s1 * total_k / max(leaves, 1) + s2 * _pairs(total_q, (q * q).sum(axis=0), leaves)
-    return matrix, (k, q), (total_k, total_q)
+    pair = _pairs(total_q, (q * q).sum(axis=0), leaves)
+    return s1 * total_k / max(leaves, 1) + s2 * pair, (k, q), (total_k, total_q, pair)
 
 
 def gram_gradients(
@@ -71,12 +72,12 @@ def gram_gradients(
     """dK/dtheta for each kernel parameter (same order as theta)."""
     leaves = distances.shape[0]
     w, v, s1, s2 = _unpack(theta, leaves)
-    (k, q), (total_k, total_q) = parts, totals
+    (k, q), (total_k, total_q, pair) = parts, totals
     pairs = max(leaves * (leaves - 1) / 2, 1.0)
     out = [s1 / max(leaves, 1) * (-distances[i] * k[i] * w[i]) for i in range(leaves)]
     out += [s2 * (total_q - q[i]) / pairs * (-distances[i] * q[i] * v[i]) for i in range(leaves)]
     out.append(s1 * total_k / max(leaves, 1))
-    out.append(s2 * _pairs(total_q, (q * q).sum(axis=0), leaves))
+    out.append(s2 * pair)
     return out
 
 

@@ -1,9 +1,10 @@
 """A Gaussian process on one objective: hyperparameters by maximum a posteriori, then exact posteriors.
 
 Targets are standardised by the caller. Priors keep the fit sane on a few dozen noisy trials:
-each leaf's log inverse squared length scales (main effect and pair terms) ~ N(1.5, 1) (length scales around half the
-[0, 1] range: a leaf is assumed to matter until the data say otherwise, which keeps
-uncertainty, and so exploration, where few trials went), both log scales ~ N(0, 2), and the
+each leaf's log inverse squared length scales (main effect and pair terms) ~ N(1.5, 1)
+(length scales around half the [0, 1] range: a leaf is assumed to matter until the data say
+otherwise, which keeps uncertainty, and so exploration, where few trials went), both log
+scales ~ N(0, 2), and the
 log noise variance ~ N(log 0.01, 3). The fit starts from the same point every time, so the
 same history gives the same model (a resumed study proposes what it would have).
 """
