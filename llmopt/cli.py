@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
 from llmopt.errors import LLMOptError
+from llmopt.redaction import redact
 from llmopt.report import FORMATS, render, trial_rows
 
 STORAGE_HELP = "storage URL or SQLite path (default: sqlite:///llmopt.db, or $LLMOPT_STORAGE)"
@@ -16,6 +18,7 @@ STORAGE_HELP = "storage URL or SQLite path (default: sqlite:///llmopt.db, or $LL
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="llmopt", description="Find the best settings of an LLM program.")
     parser.add_argument("--storage", default=None, help=STORAGE_HELP)
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     opt = sub.add_parser("optimize", help="run (or resume) a study and print its Pareto front")
@@ -24,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     opt.add_argument("--study", default="quickstart", help="study name; an existing study is resumed")
     opt.add_argument("--n-trials", type=int, default=None, help="trials to run in this call")
     opt.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
-    opt.add_argument("--sampler", default=None, help="random, grid, tpe, nsga2... (default: the study's default sampler)")
+    opt.add_argument("--sampler", default=None,
+                     help="random, grid, tpe, nsga2... (default: a new study's default sampler; a resumed study's stored one)")
+    opt.add_argument("--change-sampler", action="store_true", help="switch a resumed study to --sampler (stored from now on)")
     opt.add_argument("--budget", type=float, default=None, help="study budget in dollars (an Evaluation's; raise it to resume)")
     opt.add_argument("--concurrent-trials", type=int, default=None, help="trials in flight at once (an Evaluation's)")
     opt.add_argument("--seed", type=int, default=None)
@@ -44,8 +49,10 @@ def _parser() -> argparse.ArgumentParser:
 
     delete = sub.add_parser("delete", help="delete a study and its trials")
     delete.add_argument("study")
-    for p in (opt, trials, report, delete, sub.choices["studies"]):
+    upgrade = sub.add_parser("upgrade", help="upgrade a database written by an older llmopt to this schema")
+    for p in (opt, trials, report, delete, upgrade, sub.choices["studies"]):
         p.add_argument("--storage", default=argparse.SUPPRESS, help=STORAGE_HELP)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback of an error")
     return parser
 
 
@@ -56,9 +63,13 @@ def _optimize(args: argparse.Namespace) -> None:
     from llmopt.samplers import sampler_from_dict
     from llmopt.study import create_study
 
+    from llmopt.study.arguments import check_n_trials, check_seed, check_timeout
+
+    check_n_trials(args.n_trials), check_timeout(args.timeout), check_seed(args.seed)  # before opening anything
     if not args.quiet:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(_redacting)
         logger = logging.getLogger("llmopt")
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
@@ -69,6 +80,8 @@ def _optimize(args: argparse.Namespace) -> None:
     if args.sampler and args.sampler not in SAMPLERS:
         raise LLMOptError(f"unknown sampler {args.sampler!r}", f"use one of {sorted(SAMPLERS)}")
     sampler = sampler_from_dict({"type": args.sampler}) if args.sampler else None
+    if args.change_sampler and sampler is None:
+        raise LLMOptError("--change-sampler needs --sampler NAME", "e.g. --sampler tpe --change-sampler")
     fn = objective.evaluate
     if not hasattr(fn, "budget") and (args.budget is not None or args.concurrent_trials is not None):
         raise LLMOptError(f"--budget and --concurrent-trials need an objective file with EVALUATION; {args.objective} has evaluate()",
@@ -78,7 +91,11 @@ def _optimize(args: argparse.Namespace) -> None:
             fn.budget = args.budget
         if args.concurrent_trials is not None:
             fn.concurrent_trials = args.concurrent_trials
-    study = create_study(args.study, space, objective.objectives, args.storage, sampler, args.seed, load_if_exists=True)
+    study = create_study(args.study, space, objective.objectives, args.storage, None if args.change_sampler else sampler,
+                         args.seed, load_if_exists=True)
+    if args.change_sampler and sampler is not None and sampler.to_dict() != study.sampler.to_dict():
+        study.set_sampler(sampler)
+        print(f"study {study.name!r}: sampler switched to {args.sampler}", file=sys.stderr)
     before = len(study.trials)
     with ExitStack() as services:
         for service in objective.services:
@@ -89,7 +106,15 @@ def _optimize(args: argparse.Namespace) -> None:
     if status.get("state") == "budget_exhausted":
         print(f"budget exhausted: spent ${status['spent']:.4f} of ${status['budget']:.4f}; "
               "resume with a higher --budget to continue", file=sys.stderr)
+    elif status.get("state") == "space_exhausted":
+        print(f"search done: {status['message']}; nothing is left to run", file=sys.stderr)
     _print_front(study, args.format)
+
+
+def _redacting(record: logging.LogRecord) -> bool:
+    """Log lines pass through redact(): no key reaches the terminal or a captured log."""
+    record.msg, record.args = redact(record.getMessage()), None
+    return True
 
 
 def _print_front(study, fmt: str) -> None:  # type: ignore[no-untyped-def]
@@ -110,7 +135,7 @@ def _studies(args: argparse.Namespace) -> None:
     from llmopt.storage import get_storage
 
     rows = []
-    for s in get_storage(args.storage, create=False).list_studies():
+    for s in get_storage(args.storage, readonly=True).list_studies():
         rows.append({
             "study": s.name,
             "objectives": ", ".join(f"{o.name}:{o.direction[:3]}" for o in s.objectives),
@@ -124,7 +149,7 @@ def _studies(args: argparse.Namespace) -> None:
 def _trials(args: argparse.Namespace) -> None:
     from llmopt.study import load_study
 
-    study = load_study(args.study, args.storage)
+    study = load_study(args.study, _reading(args))
     records = study.get_trials(args.state) if args.state else study.trials
     print(render(trial_rows(records, study.objectives, with_state=True, param_order=_paths(study)), args.format))
 
@@ -132,7 +157,14 @@ def _trials(args: argparse.Namespace) -> None:
 def _report(args: argparse.Namespace) -> None:
     from llmopt.study import load_study
 
-    _print_front(load_study(args.study, args.storage), args.format)
+    _print_front(load_study(args.study, _reading(args)), args.format)
+
+
+def _reading(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The storage opened read-only: reading commands never change a file."""
+    from llmopt.storage import get_storage
+
+    return get_storage(args.storage, readonly=True)
 
 
 def _delete(args: argparse.Namespace) -> None:
@@ -142,16 +174,35 @@ def _delete(args: argparse.Namespace) -> None:
     print(f"deleted study {args.study!r}")
 
 
-COMMANDS = {"optimize": _optimize, "studies": _studies, "trials": _trials, "report": _report, "delete": _delete}
+def _upgrade(args: argparse.Namespace) -> None:
+    from llmopt.storage import get_storage
+    from llmopt.storage.sql.tables import SCHEMA_VERSION
+
+    storage = get_storage(args.storage, create=False)  # a writing open migrates an older schema
+    storage.close()
+    print(f"{storage.url}: schema v{SCHEMA_VERSION}")
+
+
+COMMANDS = {"optimize": _optimize, "studies": _studies, "trials": _trials, "report": _report, "delete": _delete,
+            "upgrade": _upgrade}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; an LLMOptError prints one line naming the problem and the fix, exit code 1."""
+    """Entry point; an error prints one line naming the problem and the fix, exit code 1 (`--debug`: the traceback)."""
     args = _parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
     try:
         COMMANDS[args.command](args)
     except LLMOptError as exc:
-        print(f"llmopt: error: {exc}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        print(f"llmopt: error: {redact(str(exc))}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug or an environment problem: still one line unless --debug
+        if debug:
+            traceback.print_exc()
+        print(f"llmopt: error: unexpected {type(exc).__name__}: {redact(str(exc))[:500]} "
+              "(run again with --debug for the traceback)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("llmopt: interrupted; the running trial was re-queued, rerun the same command to resume", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +38,33 @@ def load_module(path: str | Path) -> ModuleType:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception:
+    except SyntaxError as exc:
         del sys.modules[name]
-        raise
+        where = f"{path}:{exc.lineno}" if exc.lineno else str(path)
+        raise LoadError(f"{where}: {type(exc).__name__}: {exc.msg}", "fix the syntax at that line") from exc
+    except ImportError as exc:
+        del sys.modules[name]
+        missing = f" (pip install {exc.name})" if isinstance(exc, ModuleNotFoundError) and exc.name else ""
+        raise LoadError(f"{_where(path, file, exc)}: {type(exc).__name__}: {exc}",
+                        f"install or fix the import at that line{missing}") from exc
+    except Exception as exc:
+        del sys.modules[name]
+        raise LoadError(f"{_where(path, file, exc)}: importing it raised {type(exc).__name__}: {exc}",
+                        "fix the error at that line (--debug shows the traceback)") from exc
     return module
+
+
+class LoadError(LLMOptError):
+    """A space or objective file could not be imported: names the file, the line and the error."""
+
+
+def _where(path: str | Path, file: Path, exc: BaseException) -> str:
+    """`path:line` of the deepest frame of the traceback inside the user's file."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve() == file:
+            line = frame.lineno
+    return f"{path}:{line}" if line else str(path)
 
 
 def load_space(path: str | Path) -> Space:

@@ -40,6 +40,10 @@ def trial_rows(
             scored, total = r.system_attrs.get("examples_scored"), r.system_attrs.get("examples_total")
             if scored is not None:
                 row["examples"] = f"{scored}/{total}"
+            calls = r.system_attrs.get("calls")
+            if isinstance(calls, dict):  # evaluation trials: failed attempts (429s, timeouts...) at a glance
+                row["retries"] = calls.get("retries", 0)
+                row["failures"] = calls.get("failures", 0)
             if not r.feasible:
                 row["violation"] = r.constraint_violation
             note = r.error or r.system_attrs.get("prune_reason")
@@ -66,10 +70,16 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return _cell(value).replace("nan", "NaN")
+    return value
+
+
 def render(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     """Render rows as an aligned text table, a JSON list, or CSV with a header."""
-    if fmt == "json":
-        return json.dumps(list(rows), indent=2, default=str)
+    if fmt == "json":  # strict JSON: inf/NaN (from databases older than the finite-value check) as strings
+        return json.dumps([{k: _json_safe(v) for k, v in row.items()} for row in rows], indent=2, default=str)
     cols = _columns(rows)
     if fmt == "csv":
         buf = io.StringIO()

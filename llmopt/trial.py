@@ -104,6 +104,21 @@ class TrialRecord:
         """False when an outcome constraint (e.g. cost per example <= $0.002) is broken."""
         return self.constraint_violation <= 0.0
 
+    def has_finite_values(self, names: Sequence[str]) -> bool:
+        """True when every named value is stored and finite.
+
+        Values are checked at `tell`, but databases written before that check may hold a
+        COMPLETE trial with inf: fronts, hypervolumes and samplers skip such a trial.
+        """
+        values = self.values
+        if not values:
+            return False
+        for name in names:
+            value = values.get(name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                return False
+        return True
+
     @property
     def duration(self) -> float | None:
         """Seconds from start to finish, when both are known."""
@@ -114,7 +129,17 @@ class TrialRecord:
 
 @dataclass(frozen=True)
 class CallRecord:
-    """One LLM call: `cost` is its true price, `billed_cost` what was paid (0.0 on a cache hit)."""
+    """One attempt at an LLM call (every retry is its own record, so every request sent is counted).
+
+    `cost` is its true price, `billed_cost` what was (or may have been) paid: 0.0 on a cache hit.
+    `status`: "ok" (answered, or a cache hit), "retried" (failed, and another attempt was
+    scheduled), "failed" (failed for good: the call raised). `error_class` names the failure
+    ("RateLimitError", "Timeout", "ConnectionRefused", ...), `attempt` counts from 1 within the
+    call. `maybe_billed`: the request failed after reaching the provider, which may have
+    completed and billed it (a client-side timeout, a connection dropped mid-response); such an
+    attempt is counted at its expected price (see calls.expected_tokens) in `billed_cost`,
+    spend and budgets. A 429, a 5xx or a refused connection is never billed.
+    """
 
     model: str
     prompt_tokens: int = 0
@@ -125,6 +150,10 @@ class CallRecord:
     cache_hit: bool = False
     error: str | None = None
     example_id: str | None = None
+    status: str = "ok"
+    error_class: str | None = None
+    attempt: int = 1
+    maybe_billed: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,7 +209,9 @@ def check_values(raw: Any, objectives: Sequence[Objective]) -> dict[str, float]:
             number = float(value)
         except (TypeError, ValueError):
             raise StudyError(f"objective {name!r} got {value!r}, not a number", "return numbers") from None
-        if math.isnan(number):
-            raise StudyError(f"objective {name!r} is NaN", "return a finite number, or raise to fail the trial")
+        if not math.isfinite(number):
+            shown = "NaN" if math.isnan(number) else repr(number)
+            raise StudyError(f"objective {name!r} is {shown}, not a finite number",
+                             "return a finite number (e.g. a large penalty), or raise to fail the trial")
         out[name] = number
     return out

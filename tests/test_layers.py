@@ -13,18 +13,19 @@ PACKAGE = Path(__file__).resolve().parents[1] / "llmopt"
 # package -> llmopt packages it may import (besides itself)
 ALLOWED = {
     "errors": set(),
+    "redaction": set(),  # a leaf: every layer that stores or logs text may redact it
     "space": {"errors"},
     "trial": {"errors"},
     "pareto": set(),
     "samplers": {"errors", "space", "trial", "pareto"},
     "pruning": {"errors", "trial", "space", "pareto"},
-    "storage": {"errors", "trial"},
-    "evaluation": {"errors", "space", "trial"},
+    "storage": {"errors", "trial", "redaction"},
+    "evaluation": {"errors", "space", "trial", "redaction"},
     "progress": set(),
-    "study": {"errors", "space", "trial", "pareto", "samplers", "pruning", "storage", "evaluation", "progress"},
+    "study": {"errors", "space", "trial", "pareto", "samplers", "pruning", "storage", "evaluation", "progress", "redaction"},
     "report": {"trial"},
     "loading": {"errors", "space", "evaluation"},
-    "cli": {"errors", "report", "loading", "samplers", "storage", "study"},
+    "cli": {"errors", "report", "loading", "samplers", "storage", "study", "redaction"},
 }
 
 

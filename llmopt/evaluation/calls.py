@@ -18,7 +18,10 @@ from typing import Any
 from llmopt.errors import EvaluationError
 from llmopt.evaluation import _litellm
 from llmopt.evaluation.budget import BudgetExhausted, CallsStopped
+from llmopt.evaluation.env import CallEnv
+from llmopt.evaluation.pricing import Price
 from llmopt.evaluation.scope import ExampleScope, current_example, enter_example, leave_example
+from llmopt.redaction import redact
 from llmopt.trial import CallRecord
 
 
@@ -38,12 +41,16 @@ class Completion:
 
 
 class LLMCallError(Exception):
-    """A call that failed for good (after retries where retrying made sense); `original` is litellm's error."""
+    """A call that failed for good (after retries where retrying made sense); `original` is litellm's error.
 
-    def __init__(self, model: str, api_base: str | None, attempts: int, original: BaseException) -> None:
+    The message names the real cause (a refused connection, a timeout...), redacted of secrets.
+    """
+
+    def __init__(self, model: str, api_base: str | None, attempts: int, original: BaseException,
+                 failure: _litellm.Failure | None = None) -> None:
         self.model, self.api_base, self.attempts, self.original = model, api_base, attempts, original
-        where = f" at {api_base}" if api_base else ""
-        super().__init__(f"call to {model}{where} failed after {attempts} attempt(s): {type(original).__name__}: {original}")
+        self.failure = failure or _litellm.classify(original)
+        super().__init__(describe_failure(model, api_base, attempts, original, self.failure))
 
 
 def cache_key(model: str, messages: Any, params: dict[str, Any], sample: int) -> str:
@@ -142,14 +149,17 @@ def _from_cache(scope: ExampleScope, model: str, hit: dict[str, Any]) -> Complet
 async def _metered_call(
     scope: ExampleScope, model: str, messages: list[dict[str, Any]], params: dict[str, Any], key: str | None
 ) -> Completion:
+    """Send the request, retrying where that makes sense; every attempt becomes a CallRecord."""
     env = scope.env
     price = env.prices.require(model)
     env.budget.check()
     _check_trial_budget(scope)
     params = dict(params)
     timeout = float(params.pop("timeout", env.retry.timeout))
+    api_base = params.get("api_base")
     attempt = 0
     while True:
+        attempt += 1
         waited_from = time.perf_counter()
         model_slot, rate = env.slots.for_model(model), env.slots.rate_for(model)
         async with env.slots.overall:
@@ -177,24 +187,96 @@ async def _metered_call(
                     model_slot.release()
         if error is None:
             break
-        attempt += 1
-        if attempt > env.retry.max_retries or not _litellm.is_retryable(error):
-            failure = LLMCallError(model, params.get("api_base"), attempt, error)
-            scope.add_call(CallRecord(model, 0, 0, 0.0, 0.0, latency, False, str(failure)[:2000], scope.example_id))
-            raise failure from error
-        pause = env.retry.delay(attempt, random.random())
+        failure = _litellm.classify(error)
+        pause = _retry_pause(env, failure, attempt)
+        final = pause is None
+        text = describe_failure(model, api_base, attempt, error, failure)
+        await _record_failure(scope, model, messages, params, price, latency, failure, attempt, final, text)
+        if final:
+            raise LLMCallError(model, api_base, attempt, error, failure) from error
         await asyncio.sleep(pause)
         with scope.lock:
             scope.waited += pause
     pt, ct = _litellm.usage_of(response)
     text = _litellm.text_of(response)
     cost = price.cost(pt, ct, latency)
-    scope.add_call(CallRecord(model, pt, ct, cost, cost, latency, False, None, scope.example_id))
+    env.answered(model, ct)
+    scope.add_call(CallRecord(model, pt, ct, cost, cost, latency, False, None, scope.example_id, attempt=attempt))
     if key is not None and env.cache_lookup is not None:
         entry = {"text": text, "prompt_tokens": pt, "completion_tokens": ct, "latency": latency}
         with scope.lock:
             scope.cache_entries[key] = json.dumps(entry)
     return Completion(text, model, pt, ct, cost, cost, latency, False, response)
+
+
+#: A refused connection is retried once, this soon: a server that is starting may be up by then,
+#: one that is not running will not be in 20 seconds of backoff either.
+REFUSED_RETRY_DELAY = 0.2
+
+
+def _retry_pause(env: CallEnv, failure: _litellm.Failure, attempt: int) -> float | None:
+    """Seconds to wait before the next attempt, or None when `attempt` was the last."""
+    if not failure.retryable or attempt > env.retry.max_retries:
+        return None
+    if failure.refused:
+        return REFUSED_RETRY_DELAY if attempt == 1 else None
+    return env.retry.delay(attempt, random.random())
+
+
+async def _record_failure(
+    scope: ExampleScope, model: str, messages: Any, params: dict[str, Any], price: Price, latency: float,
+    failure: _litellm.Failure, attempt: int, final: bool, text: str,
+) -> None:
+    """Store the failed attempt; one that may have been billed counts at its expected price."""
+    pt = ct = 0
+    billed = 0.0
+    if failure.maybe_billed:
+        pt, ct = await asyncio.to_thread(expected_tokens, scope.env, model, messages, params)
+        billed = price.cost(pt, ct, latency)
+    scope.add_call(CallRecord(
+        model, pt, ct, 0.0, billed, latency, False, text, scope.example_id,
+        status="failed" if final else "retried", error_class=failure.error_class, attempt=attempt,
+        maybe_billed=failure.maybe_billed,
+    ))
+
+
+#: Completion tokens assumed for a timed-out request when neither its max_tokens nor an answered
+#: call of the same model in this run says how long answers are.
+DEFAULT_COMPLETION_TOKENS = 256
+
+
+def expected_tokens(env: CallEnv, model: str, messages: Any, params: dict[str, Any]) -> tuple[int, int]:
+    """(prompt, completion) tokens a request that may have been billed is assumed to have used.
+
+    Prompt: litellm's token count of the messages (characters / 4 if it cannot). Completion: the
+    request's max_tokens, else the mean of this model's answered calls in this run, else
+    DEFAULT_COMPLETION_TOKENS. An estimate, marked maybe_billed, never an invoice.
+    """
+    prompt = _litellm.prompt_tokens(model, messages)
+    limit = params.get("max_tokens", params.get("max_completion_tokens"))
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+        return prompt, limit
+    mean = env.mean_completion(model)
+    return prompt, DEFAULT_COMPLETION_TOKENS if mean is None else max(1, round(mean))
+
+
+def describe_failure(model: str, api_base: str | None, attempt: int, error: BaseException, failure: _litellm.Failure) -> str:
+    """The stored text of a failed attempt: its real cause first, without secrets."""
+    where = f" at {api_base}" if api_base else ""
+    if failure.error_class == "ConnectionRefused":
+        cause = f"connection refused{where}: is the server running?"
+    elif failure.error_class == "ConnectError":
+        cause = f"cannot connect{f' to {api_base}' if api_base else ''}: {_innermost(error)}"
+    elif failure.error_class == "Timeout":
+        cause = f"Timeout: no answer{where} in time (the provider may still complete and bill it)"
+    else:
+        cause = f"{type(error).__name__}: {' '.join(str(error).split())[:1500]}"
+    return redact(f"call to {model}{where} failed after {attempt} attempt(s): {cause}")[:2000]
+
+
+def _innermost(error: BaseException) -> str:
+    last = _litellm.chain(error)[-1]
+    return f"{type(last).__name__}: {' '.join(str(last).split())[:300]}"
 
 
 def _check_can_start(scope: ExampleScope) -> None:

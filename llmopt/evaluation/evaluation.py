@@ -14,13 +14,14 @@
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from llmopt.errors import StudyError
 from llmopt.evaluation.dataset import Dataset
 from llmopt.evaluation.limits import Limits, RetryPolicy
-from llmopt.evaluation.measures import Measure, resolve_measures
+from llmopt.evaluation.measures import Measure, resolve_measures, score_bounds
 from llmopt.evaluation.metrics import METRICS, Metric
 from llmopt.evaluation.pricing import Price, PriceBook
 from llmopt.space import ChoiceVar, Space
@@ -65,6 +66,8 @@ class Evaluation:
         pruner: Any = "auto",
         stages: Any = None,
     ) -> None:
+        if isinstance(dataset, (str, os.PathLike)):  # a JSONL file (a string is never a list of examples)
+            dataset = Dataset.from_jsonl(dataset)
         self.dataset = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
         if not callable(pipeline):
             raise StudyError(f"pipeline must be callable, got {pipeline!r}", "pass a function (config, example) -> output")
@@ -81,6 +84,9 @@ class Evaluation:
         if not self.objective_measures:
             raise StudyError("an evaluation needs at least one objective", "e.g. objectives=['accuracy', 'cost']")
         self.measures = resolve_measures([*self.objective_measures, *extra_measures])
+        #: The metric's scores must lie here (accuracy is a rate in [0, 1]); an example whose score
+        #: does not is stored as an error naming the metric and the value. None: any number.
+        self.score_range, self.score_bounded_by = score_bounds(self.measures)
         self.answer_field = answer_field
         self.prices = PriceBook(prices)
         self.models = list(models) if models is not None else None

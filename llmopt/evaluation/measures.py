@@ -88,6 +88,21 @@ MEASURES: dict[str, Measure] = {
 }
 
 
+def score_bounds(measures: Sequence[Measure]) -> tuple[tuple[float, float] | None, list[str]]:
+    """The range the metric's per-example score must lie in, and the measures that need it.
+
+    A measure that averages the metric's score with bounds (accuracy: a rate in [0, 1]) needs
+    every score inside them: a metric returning 7.5 would store an "accuracy" of 7.5. Measures
+    of other numbers (cost, latency) or custom ones leave the score free.
+    """
+    needing = [m for m in measures if m.per_example is _score and m.bounded is not None]
+    if not needing:
+        return None, []
+    low = max(m.bounded[0] for m in needing if m.bounded)
+    high = min(m.bounded[1] for m in needing if m.bounded)
+    return (low, high), [m.name for m in needing]
+
+
 def resolve_measures(spec: Sequence[str | Measure]) -> list[Measure]:
     """Names of built-ins or Measure objects, distinct names."""
     out: list[Measure] = []

@@ -11,7 +11,9 @@ import threading
 from typing import Any
 
 from llmopt.evaluation import _litellm
+from llmopt.evaluation.calls import expected_tokens
 from llmopt.evaluation.scope import ExampleScope, current_example
+from llmopt.redaction import redact
 from llmopt.trial import CallRecord
 
 _installed: Any = None
@@ -92,15 +94,31 @@ def _make_meter_class() -> type:
             model = str(kwargs.get("model") or "unknown")
             provider = (kwargs.get("litellm_params") or {}).get("custom_llm_provider")
             latency = _seconds(start, end)
+            price = scope.env.prices.price(model) or (scope.env.prices.price(f"{provider}/{model}") if provider else None)
             if error is not None or response is None:
-                text = f"{type(error).__name__}: {error}"[:2000] if error else "failed"
-                scope.add_call(CallRecord(model, 0, 0, 0.0, 0.0, latency, False, text, scope.example_id))
+                scope.add_call(self._failed(scope, kwargs, model, price, latency, error))
                 return
             pt, ct = _litellm.usage_of(response)
-            price = scope.env.prices.price(model) or (scope.env.prices.price(f"{provider}/{model}") if provider else None)
             cost = price.cost(pt, ct, latency) if price else float(kwargs.get("response_cost") or 0.0)
             cache_hit = bool(kwargs.get("cache_hit"))
             scope.add_call(CallRecord(model, pt, ct, cost, 0.0 if cache_hit else cost, latency, cache_hit, None, scope.example_id))
+
+        def _failed(self, scope: ExampleScope, kwargs: dict[str, Any], model: str, price: Any, latency: float,
+                    error: Any) -> CallRecord:
+            """A failed foreign attempt (its route's retries are its own): one that may have been
+            billed counts at its expected price, as our own calls do."""
+            if not isinstance(error, BaseException):
+                return CallRecord(model, 0, 0, 0.0, 0.0, latency, False, "failed", scope.example_id, status="failed")
+            failure = _litellm.classify(error)
+            pt = ct = 0
+            billed = 0.0
+            if failure.maybe_billed and price is not None:
+                params = {**(kwargs.get("optional_params") or {}), **{k: kwargs[k] for k in ("max_tokens",) if k in kwargs}}
+                pt, ct = expected_tokens(scope.env, model, kwargs.get("messages") or [], params)
+                billed = price.cost(pt, ct, latency)
+            text = redact(f"{failure.error_class}: {' '.join(str(error).split())}")[:2000]
+            return CallRecord(model, pt, ct, 0.0, billed, latency, False, text, scope.example_id, status="failed",
+                              error_class=failure.error_class, maybe_billed=failure.maybe_billed)
 
     return LiteLLMMeter
 

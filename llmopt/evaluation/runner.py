@@ -10,7 +10,6 @@ import asyncio
 import contextvars
 import math
 import time
-import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from llmopt.evaluation.calls import Completion
 from llmopt.evaluation.env import CallEnv
 from llmopt.evaluation.evaluation import Evaluation
 from llmopt.evaluation.scope import ExampleScope, TrialScope, enter_example, leave_example
+from llmopt.redaction import describe_exception
 from llmopt.trial import CallRecord, ExampleResult
 
 Sink = Callable[[ExampleResult, Mapping[str, str]], Awaitable[None]]
@@ -235,29 +235,58 @@ async def _score(
     if error is None:
         try:
             score = float(ev.metric(output, ev.expected(example)))
-            if math.isnan(score):
-                error = "metric returned NaN"
+            error = _out_of_range(ev, score)
+            if error is not None:
+                score = math.nan  # not stored as a value: the example is an error
         except Exception as exc:
             error = "metric failed: " + _describe(exc)
     calls = tuple(scope.calls)
+    answered = [c for c in calls if not c.maybe_billed]  # a timed-out attempt's tokens are an estimate, for billing only
     latency = max(0.0, elapsed - scope.waited + scope.latency_credit)
     result = ExampleResult(
         example_id=example_id,
         metrics={"score": score},
         cost=sum(c.cost for c in calls),
         latency=latency,
-        prompt_tokens=sum(c.prompt_tokens for c in calls),
-        completion_tokens=sum(c.completion_tokens for c in calls),
+        prompt_tokens=sum(c.prompt_tokens for c in answered),
+        completion_tokens=sum(c.completion_tokens for c in answered),
         error=error,
         billed_cost=sum(c.billed_cost for c in calls),
         output=None if output is None else str(output)[:4000],
-        n_calls=len(calls),
+        n_calls=sum(c.status != "retried" for c in calls),  # calls the pipeline made; retries are extra attempts
         cache_hits=sum(c.cache_hit for c in calls),
         calls=calls,
     )
     return result, dict(scope.cache_entries)
 
 
+def call_summary(calls: Sequence[CallRecord]) -> dict[str, Any]:
+    """A trial's attempts at a glance (stored on the trial, shown by `llmopt trials`): requests
+    sent, retried and failed attempts, timeouts, and the dollars that may have been billed for
+    requests that got no answer (counted at their expected price)."""
+    sent = [c for c in calls if not c.cache_hit]
+    return {
+        "attempts": len(sent),
+        "retries": sum(c.status == "retried" for c in sent),
+        "failures": sum(c.status == "failed" for c in sent),
+        "timeouts": sum(c.error_class == "Timeout" for c in sent),
+        "maybe_billed_cost": sum(c.billed_cost for c in sent if c.maybe_billed),
+    }
+
+
+def _out_of_range(ev: Evaluation, score: float) -> str | None:
+    """Why the metric's `score` cannot be stored (NaN, or outside the range a measure needs), or None."""
+    name = getattr(ev.metric, "__name__", None) or type(ev.metric).__name__
+    if math.isnan(score):
+        return "metric returned NaN"
+    if ev.score_range is not None:
+        low, high = ev.score_range
+        if not low <= score <= high:
+            return (f"metric {name!r} returned {score!r}, outside [{low:g}, {high:g}] "
+                    f"(the range {', '.join(ev.score_bounded_by)} needs)")
+    return None
+
+
 def _describe(exc: BaseException) -> str:
-    frames = "".join(traceback.format_exception(exc)[-4:])
-    return f"{type(exc).__name__}: {exc}\n{frames}"[:4000]
+    """Type, message and frame locations, never source lines (a line may hold a key), redacted."""
+    return describe_exception(exc)

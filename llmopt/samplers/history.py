@@ -106,7 +106,7 @@ def _entry(record: TrialRecord, space: Space, enc: SpaceEncoding, names: tuple[s
     if record.params is None:
         return False, np.full(enc.n, math.nan), [math.nan] * len(names), NO_INFO, 0.0, -1, None
     fingerprint = record.fingerprint or space.config(record.params).fingerprint
-    has_values = bool(names) and record.values is not None and all(n in record.values for n in names)
+    has_values = bool(names) and record.has_finite_values(names)  # an inf from an old database tells nothing
     values = [record.values[n] for n in names] if has_values else [math.nan] * len(names)  # type: ignore[index]
     violation = record.constraint_violation
     index = -1 if record.sample_index is None else record.sample_index

@@ -11,13 +11,18 @@ if TYPE_CHECKING:
     from llmopt.storage.sql import SQLStorage
 
 
-def get_storage(storage: Storage | str | os.PathLike[str] | None = None, *, create: bool = True) -> Storage:
-    """A Storage from a URL or path (None: the default SQLite file `llmopt.db`), or pass one through."""
+def get_storage(
+    storage: Storage | str | os.PathLike[str] | None = None, *, create: bool = True, readonly: bool = False
+) -> Storage:
+    """A Storage from a URL or path (None: the default SQLite file `llmopt.db`), or pass one through.
+
+    `create=False` refuses to create a database; `readonly=True` refuses to change one.
+    """
     if isinstance(storage, Storage):
         return storage
     from llmopt.storage.sql import SQLStorage
 
-    return SQLStorage(storage, create=create)
+    return SQLStorage(storage, create=create, readonly=readonly)
 
 
 __all__ = ["SQLStorage", "Storage", "StudyRecord", "StudySettings", "StudySummary", "get_storage"]

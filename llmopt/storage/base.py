@@ -69,8 +69,13 @@ class Storage(ABC):
         sampler: dict[str, Any],
         seed: int,
         settings: StudySettings,
+        system_attrs: Mapping[str, Any] | None = None,
     ) -> StudyRecord:
-        """Insert a study; DuplicateStudyError if the name is taken."""
+        """Insert a study in one atomic step (with its first system attributes); DuplicateStudyError if the name is taken."""
+
+    @abstractmethod
+    def set_study_sampler(self, study_id: int, sampler: dict[str, Any]) -> None:
+        """Replace the stored sampler settings (a deliberate switch: `Study.set_sampler`)."""
 
     @abstractmethod
     def get_study(self, name: str) -> StudyRecord:
@@ -86,9 +91,19 @@ class Storage(ABC):
     def start_trial(self, study_id: int, now: float) -> tuple[TrialRecord, bool]:
         """Re-queue stale RUNNING trials, then claim the oldest WAITING trial or open a new one.
 
-        Returns the RUNNING record and whether it is new (then it has a fresh sample index and
-        no params yet: the caller samples and calls `set_trial_params`).
+        Returns the RUNNING record and whether it needs a configuration: a new trial, or a
+        queued one whose worker died before storing its configuration (then it keeps its
+        sample index and has no params: the caller samples and calls `set_trial_params`).
+        A stale trial without a configuration is always re-queued, never FAILED.
         """
+
+    @abstractmethod
+    def requeue_stale_trials(self, study_id: int, now: float) -> None:
+        """Put RUNNING trials whose worker stopped heartbeating back in the queue (what `start_trial` does first)."""
+
+    @abstractmethod
+    def discard_trial(self, trial_id: int) -> None:
+        """Delete a RUNNING trial that has no configuration (nothing could be proposed for it)."""
 
     @abstractmethod
     def set_trial_params(self, trial_id: int, params: Mapping[str, Any], fingerprint: str, claim: bool) -> bool:

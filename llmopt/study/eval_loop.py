@@ -19,9 +19,10 @@ from llmopt.evaluation.budget import StudyBudget
 from llmopt.evaluation.env import CallEnv
 from llmopt.evaluation.evaluation import Evaluation
 from llmopt.evaluation.meter import install_meter
-from llmopt.evaluation.runner import TrialRun, run_trial
+from llmopt.evaluation.runner import TrialRun, call_summary, run_trial
 from llmopt.progress import ProgressLine
-from llmopt.pruning import ParetoPruner, PartialTrial, Pruner, Stages
+from llmopt.pruning import PartialTrial, Pruner, Stages
+from llmopt.study import pruning_settings
 from llmopt.study.live_trial import Trial
 from llmopt.study.staging import comparable, ordered_prefix, partial_trial, prunable, trial_attrs
 from llmopt.trial import ExampleResult, TrialRecord, TrialState
@@ -90,22 +91,16 @@ class EvaluationLoop:
         self.graceful_ctrl_c = False
 
     def _pruning(self) -> tuple[Pruner | None, list[int]]:
-        """The pruner and its stage boundaries; none when an objective cannot be followed example by example."""
-        pruner = self.ev.pruner
-        if pruner is None:
+        """The pruner and its stage boundaries (stored with the study, so a resume prunes alike);
+        none when an objective cannot be followed example by example."""
+        pruner, stages = pruning_settings.for_run(self.study, self.ev.pruner, self.ev.stages)
+        if pruner is None or stages is None:
             return None, []
         blocked = prunable(self.measures, self.study.objectives)
         if blocked:
-            if pruner != "auto":
+            if self.ev.pruner != "auto":
                 log.warning("pruning is off: objective(s) %s are custom measures without per-example values", blocked)
             return None, []
-        if pruner == "auto":
-            pruner = ParetoPruner()
-        stages = self.ev.stages
-        if stages is None:
-            stages = getattr(pruner, "default_stages", None) or Stages.geometric()
-        if not isinstance(stages, Stages):
-            stages = Stages.explicit(list(stages))
         return pruner, list(stages.boundaries(len(self.order)))
 
     async def run(self) -> None:
@@ -228,12 +223,17 @@ class EvaluationLoop:
         storage = self.study.storage
         if "litellm" in sys.modules:  # meter calls made by other routes (DSPy) once litellm is in use
             install_meter()
-        self.env.budget.spent = max(self.env.budget.spent, await asyncio.to_thread(storage.study_spent, self.study_id))
+        budget = self.env.budget
+        await asyncio.to_thread(budget.refresh, lambda: storage.study_spent(self.study_id))  # other workers' spend
         known = set(self.order)
         done = {r.example_id: r for r in await asyncio.to_thread(trial.examples) if r.example_id in known}
 
+        def write(result: ExampleResult, entries: Any) -> None:
+            with budget.writing(sum(c.billed_cost for c in result.calls)):  # its calls: spent, now stored
+                storage.add_example_result(trial.trial_id, result, entries)
+
         async def sink(result: ExampleResult, entries: Any) -> None:
-            await asyncio.to_thread(storage.add_example_result, trial.trial_id, result, entries)
+            await asyncio.to_thread(write, result, entries)
 
         def on_example(result: ExampleResult) -> None:
             self.progress.update(examples=1, dollars=result.billed_cost or 0.0)
@@ -253,7 +253,11 @@ class EvaluationLoop:
             await asyncio.to_thread(storage.requeue_trial, trial.trial_id, f"interrupted: {type(exc).__name__}")
             raise
         if run.orphan_calls:
-            await asyncio.to_thread(storage.add_calls, trial.trial_id, run.orphan_calls)
+            def write_orphans() -> None:
+                with budget.writing(sum(c.billed_cost for c in run.orphan_calls)):
+                    storage.add_calls(trial.trial_id, run.orphan_calls)
+
+            await asyncio.to_thread(write_orphans)
         return await asyncio.to_thread(self._tell, trial, run)
 
     def _decide(self, trial: Trial, results: list[ExampleResult], stage: int, n_stages: int) -> tuple[str, dict[str, Any]] | None:
@@ -297,6 +301,7 @@ class EvaluationLoop:
             "examples_total": len(self.order),
             "resumed_examples": run.resumed,
             "billed_cost": sum(r.billed_cost or 0.0 for r in run.results),
+            "calls": call_summary(self.study.storage.get_calls(trial.trial_id)),
         }
         values = {o.name: measures[o.name] for o in self.study.objectives}
         finite = bool(run.results) and all(not math.isnan(v) for v in values.values())
@@ -316,10 +321,14 @@ class EvaluationLoop:
         return self.study.tell(trial, values, system_attrs=attrs)
 
     async def _set_status(self) -> None:
+        """Store the study's state and spend: the sum of its stored calls, read after this worker's
+        last write (the in-memory budget may lag other workers' calls, or lead by calls in flight)."""
         budget = self.env.budget
-        if budget.exhausted:
-            status = {"state": "budget_exhausted", "spent": budget.spent, "budget": budget.limit,
+        storage = self.study.storage
+        spent = await asyncio.to_thread(storage.study_spent, self.study_id)
+        if budget.exhausted or (budget.limit is not None and spent >= budget.limit):
+            status = {"state": "budget_exhausted", "spent": spent, "budget": budget.limit,
                       "hint": "resume with a higher budget to continue"}
         else:
-            status = {"state": "ok", "spent": budget.spent, "budget": budget.limit}
-        await asyncio.to_thread(self.study.storage.set_study_system_attr, self.study_id, "status", status)
+            status = {"state": "ok", "spent": spent, "budget": budget.limit}
+        await asyncio.to_thread(storage.set_study_system_attr, self.study_id, "status", status)

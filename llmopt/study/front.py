@@ -13,19 +13,28 @@ from llmopt.trial import Objective, TrialRecord
 
 def values_matrix(records: Sequence[TrialRecord], objectives: Sequence[Objective]) -> np.ndarray:
     """(n, m) array of the records' values, in objective order, with maximised columns negated."""
-    raw = np.array([[r.values[o.name] for o in objectives] for r in records if r.values], dtype=float)
+    names = [o.name for o in objectives]
+    raw = np.array([[r.values[n] for n in names] for r in records if r.has_finite_values(names)], dtype=float)
     return to_minimization(raw.reshape(-1, len(objectives)), [o.maximize for o in objectives])
 
 
 def pareto_records(records: Sequence[TrialRecord], objectives: Sequence[Objective]) -> list[TrialRecord]:
-    """Non-dominated records (ties all kept), sorted best first on the first objective."""
-    scored = [r for r in records if r.values]
+    """Non-dominated records (ties all kept), sorted best first on the first objective.
+
+    Records without finite values for every objective are left out.
+    """
+    scored = _scored(records, objectives)
     if not scored:
         return []
     mask = non_dominated_mask(values_matrix(scored, objectives))
     front = [r for r, keep in zip(scored, mask) if keep]
     first = objectives[0]
     return sorted(front, key=lambda r: (-r.values[first.name] if first.maximize else r.values[first.name], r.number))
+
+
+def _scored(records: Sequence[TrialRecord], objectives: Sequence[Objective]) -> list[TrialRecord]:
+    names = [o.name for o in objectives]
+    return [r for r in records if r.has_finite_values(names)]
 
 
 def default_reference(points: np.ndarray) -> np.ndarray:
@@ -44,7 +53,7 @@ def hypervolume_of(
     records: Sequence[TrialRecord], objectives: Sequence[Objective], reference: Sequence[float] | None = None
 ) -> float:
     """Hypervolume of the records' front; `reference` is in the objectives' own units and directions."""
-    scored = [r for r in records if r.values]
+    scored = _scored(records, objectives)
     if not scored:
         return 0.0
     points = values_matrix(scored, objectives)

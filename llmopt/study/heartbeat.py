@@ -40,8 +40,9 @@ class Heartbeat:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():  # a finalizer may run on it
+            thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

@@ -10,9 +10,10 @@ steer away from it through `TrialRecord.constraint_violation`.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,29 @@ class OutcomeConstraint:
 
 def parse_constraints(specs: Iterable[Any] | None) -> tuple[OutcomeConstraint, ...]:
     return tuple(OutcomeConstraint.parse(s) for s in (specs or ()))
+
+
+def check_constraint_names(
+    constraints: Iterable[OutcomeConstraint], objectives: Sequence[str], measures: Sequence[str] | None
+) -> None:
+    """Refuse a constraint on a name nothing measures: it would make every trial infeasible.
+
+    `measures` are the names a run will store; None (at creation, before the evaluation is
+    known) refuses only near-misses of an objective or a built-in measure ("costt").
+    """
+    from llmopt.evaluation.measures import MEASURES
+
+    known = [*objectives, *(measures if measures is not None else MEASURES)]
+    for constraint in constraints:
+        if constraint.name in known:
+            continue
+        close = difflib.get_close_matches(constraint.name, known, n=1, cutoff=0.75)
+        if measures is None and not close:
+            continue  # may be a custom measure of the evaluation: checked when optimize starts
+        hint = f"did you mean {close[0]!r}?" if close else "constrain an objective or a measure the evaluation stores"
+        raise StudyError(
+            f"outcome constraint {constraint.name!r} names nothing this study measures (known: {sorted(set(known))})", hint
+        )
 
 
 def violation_of(constraints: Iterable[OutcomeConstraint], values: Mapping[str, float] | None,

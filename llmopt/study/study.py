@@ -9,27 +9,31 @@ True
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import secrets
 import time
-import traceback
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from llmopt.errors import SpaceExhaustedError, StorageError, StudyError
+from llmopt.errors import DuplicateStudyError, SpaceExhaustedError, StorageError, StudyError
+from llmopt.redaction import describe_exception
 from llmopt.samplers import Sampler, default_sampler, sampler_from_dict
 from llmopt.samplers.draw import draw_feasible
+from llmopt.samplers.grid import finite_size
 from llmopt.evaluation.evaluation import Evaluation
 from llmopt.space import Space
 from llmopt.storage import Storage, StudyRecord, StudySettings, get_storage
+from llmopt.study.arguments import check_n_trials, check_name, check_seed, check_settings, check_timeout, seed_words
 from llmopt.study.front import hypervolume_of, pareto_records
 from llmopt.study.eval_loop import optimize_evaluation
 from llmopt.study.heartbeat import Heartbeat
 from llmopt.study.live_trial import Trial
-from llmopt.study.outcome import OutcomeConstraint, parse_constraints, violation_of
+from llmopt.study.outcome import OutcomeConstraint, check_constraint_names, parse_constraints, violation_of
 from llmopt.trial import Objective, TrialRecord, TrialState, check_values, parse_objectives
 
 log = logging.getLogger("llmopt.study")
@@ -41,7 +45,7 @@ Callback = Callable[["Study", TrialRecord], None]
 class Study:
     """A stored optimisation: use `create_study` / `load_study` rather than this constructor."""
 
-    def __init__(self, storage: Storage, record: StudyRecord, space: Space, sampler: Sampler) -> None:
+    def __init__(self, storage: Storage, record: StudyRecord, space: Space, sampler: Sampler, *, owns_storage: bool = False) -> None:
         self.storage = storage
         self._record = record
         self.space = space
@@ -49,6 +53,16 @@ class Study:
         self._heartbeat = Heartbeat(storage, record.settings.heartbeat_interval)
         self._finished: dict[int, TrialRecord] = {}
         self._first_open = 0
+        self._size: int | None | bool = False  # finite number of configurations; False: not counted yet
+        # A study nobody closes still stops its heartbeat thread (and releases a storage it opened
+        # itself) when it is garbage-collected or the interpreter exits.
+        self._closer = weakref.finalize(self, _release, self._heartbeat, storage if owns_storage else None)
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"Study({self.name!r}, objectives={[o.name for o in self.objectives]}, storage={self.storage.url!r})"
@@ -77,32 +91,74 @@ class Study:
 
     @property
     def status(self) -> dict[str, Any]:
-        """How the last evaluation run ended, fresh from storage: {"state": "ok" | "budget_exhausted", "spent", "budget"}."""
-        return dict(self.storage.get_study(self.name).system_attrs.get("status") or {"state": "ok"})
+        """How the study stands, fresh from storage: {"state": "ok" | "budget_exhausted" | "space_exhausted", ...}.
+
+        "budget_exhausted" (with "spent" and "budget") comes from the last evaluation run;
+        "space_exhausted" (with "message") once every configuration of a finite space was taken.
+        """
+        attrs = self.storage.get_study(self.name).system_attrs
+        status = dict(attrs.get("status") or {"state": "ok"})
+        exhausted = attrs.get("space_exhausted")
+        if exhausted and status.get("state") == "ok":
+            status.update(state="space_exhausted", message=exhausted)
+        return status
 
     # -- ask / tell -----------------------------------------------------------------------------
     def ask(self) -> Trial:
-        """Start a trial: a queued one (enqueued or re-queued after a crash) or a newly sampled one."""
-        if self.sampler.unique and self.sampler.uses_history:
-            history = self._history()
-            if not any(t.state == TrialState.WAITING for t in history):
-                self._sample(history, np.random.default_rng([self.seed, 0, 0]), 0)  # raises if exhausted
+        """Start a trial: a queued one (enqueued or re-queued after a crash) or a newly sampled one.
+
+        Raises SpaceExhaustedError, storing nothing, when every configuration of a finite
+        space is taken (and the study does not allow repeats).
+        """
+        self._check_not_exhausted()
         record, new = self.storage.start_trial(self._record.study_id, time.time())
         self._heartbeat.add(record.trial_id)
         if not new:
             return Trial(self, record.trial_id, record.number, self.space.config(record.params or {}))
         try:
             params, fingerprint = self._propose(record)
-        except BaseException:
+        except SpaceExhaustedError as exc:  # another worker took the last point meanwhile: keep no empty trial
             self._heartbeat.remove(record.trial_id)
-            self.storage.finish_trial(record.trial_id, TrialState.FAILED, None, "no configuration could be proposed", time.time())
+            self.storage.discard_trial(record.trial_id)
+            self._mark_exhausted(exc.message)
+            raise
+        except BaseException as exc:  # the trial goes back to the queue and is proposed again on the next ask
+            self._heartbeat.remove(record.trial_id)
+            self.storage.requeue_trial(record.trial_id, f"the proposal failed: {type(exc).__name__}")
             raise
         return Trial(self, record.trial_id, record.number, self.space.config(params))
+
+    def _check_not_exhausted(self) -> None:
+        """Fail before a trial is stored when a finite space has no configuration left to claim."""
+        if not self._claims:
+            return
+        if self._size is False:
+            self._size = self.sampler.size(self.space) if hasattr(self.sampler, "size") else finite_size(self.space)
+        if self._size is None:
+            return
+        history = self._history()
+        if len({t.fingerprint for t in history if t.fingerprint}) < self._size:
+            return
+        if any(t.state == TrialState.RUNNING for t in history):  # a dead worker's trial may come back to the queue
+            self.storage.requeue_stale_trials(self._record.study_id, time.time())
+            history = self._history()
+        if any(t.state == TrialState.WAITING and t.params is not None for t in history):
+            return  # queued configurations still run
+        taken = {t.fingerprint for t in history if t.fingerprint}
+        if len(taken) >= self._size:
+            message = f"all {self._size} configurations of the space have been evaluated or are running"
+            self._mark_exhausted(message)
+            raise SpaceExhaustedError(message, "the search is done: enlarge the space in a new study, or allow_repeats=True")
+
+    def _mark_exhausted(self, message: str) -> None:
+        if self._record.system_attrs.get("space_exhausted") != message:
+            self.storage.set_study_system_attr(self._record.study_id, "space_exhausted", message)
+            self._record.system_attrs["space_exhausted"] = message
 
     def _propose(self, record: TrialRecord) -> tuple[dict[str, Any], str]:
         """Sample with an rng derived from (seed, sample index, attempt); retry when another worker claimed the point."""
         for attempt in range(MAX_CLAIM_ATTEMPTS):
-            rng = np.random.default_rng([self.seed, record.sample_index or 0, attempt])
+            rng = np.random.default_rng([seed_words(self.seed), record.sample_index or 0, attempt])
             history = self._history() if self.sampler.uses_history else []
             params = self._sample(history, rng, record.sample_index or 0)
             fingerprint = self.space.config(params).fingerprint
@@ -217,11 +273,15 @@ class Study:
         concurrently, stored one by one, metered and cached, with its budgets; a live progress
         line shows on a terminal (`show_progress=None`: only when stderr is a terminal).
         """
+        n_trials, timeout = check_n_trials(n_trials), check_timeout(timeout)
+        if not callable(fn) and not isinstance(fn, Evaluation):
+            raise StudyError(f"optimize needs a function trial -> values or an Evaluation, got {fn!r}",
+                             "pass objective functions or Evaluation(...)")
         if isinstance(fn, Evaluation):
+            check_constraint_names(self.outcome_constraints, [o.name for o in self.objectives], [m.name for m in fn.measures])
             optimize_evaluation(self, fn, n_trials, timeout, list(callbacks), show_progress)
             return
-        if n_trials is not None and n_trials < 0:
-            raise StudyError(f"n_trials must be >= 0, got {n_trials}", "pass a positive number")
+        check_constraint_names(self.outcome_constraints, [o.name for o in self.objectives], [])
         deadline = None if timeout is None else time.monotonic() + timeout
         callbacks = list(callbacks)
         done = 0
@@ -243,9 +303,8 @@ class Study:
             self._heartbeat.remove(trial.trial_id)
             self.storage.requeue_trial(trial.trial_id, "interrupted (KeyboardInterrupt)")
             raise
-        except catch as exc:
-            text = "".join(traceback.format_exception(exc)[-8:])
-            return self.tell(trial, state=TrialState.FAILED, error=f"{type(exc).__name__}: {exc}\n{text}"[:8000])
+        except catch as exc:  # type, message and frame locations, no source lines (they may hold a key)
+            return self.tell(trial, state=TrialState.FAILED, error=describe_exception(exc, frames=8))
         except BaseException:
             self._heartbeat.remove(trial.trial_id)
             self.storage.requeue_trial(trial.trial_id, "worker stopped by an uncaught exception")
@@ -294,10 +353,34 @@ class Study:
             raise StudyError(f"study {self.name!r} has no COMPLETE trial yet", "run optimize() first")
         return front[0]
 
+    def set_sampler(self, sampler: Sampler) -> None:
+        """Switch the study to another sampler from now on, and store it so resumes use it too."""
+        _probe(self.space, sampler)
+        self.storage.set_study_sampler(self._record.study_id, sampler.to_dict())
+        log.info("study %s: sampler switched from %s to %s", self.name, self._record.sampler, sampler.to_dict())
+        self.sampler = sampler
+        self._size = False
+
+    def set_pruner(self, pruner: Any, stages: Any = None) -> None:
+        """Switch the pruner (and its stages) an Evaluation uses from now on; stored for resumes.
+
+        `pruner=None` turns pruning off; stages as for `Evaluation(stages=...)`.
+        """
+        from llmopt.study.pruning_settings import store_pruning
+
+        store_pruning(self, pruner, stages)
+
     def close(self) -> None:
-        """Stop the heartbeat thread and release database connections."""
+        """Stop the heartbeat thread and release database connections (also done by `with`, at GC and at exit)."""
+        self._closer.detach()
         self._heartbeat.stop()
         self.storage.close()
+
+
+def _release(heartbeat: Heartbeat, storage: Storage | None) -> None:
+    heartbeat.stop()
+    if storage is not None:
+        storage.close()
 
 
 def create_study(
@@ -318,58 +401,109 @@ def create_study(
     """Create a stored study (or reopen it with `load_if_exists=True`).
 
     Everything is checked before anything is written: the space must serialise, be feasible
-    and suit the sampler; reopening checks the space, objectives and seed match. A
-    configuration is evaluated once (same fingerprint, not proposed again) unless
-    `allow_repeats=True`. `constraints` bound measured outcomes, e.g. `["cost <= 0.002",
-    "latency_p95 <= 2"]` (objective names or stored measures): trials that break them are kept
-    but never enter the Pareto front, and samplers steer away from them.
+    and suit the sampler; reopening checks the space, objectives, seed and constraints match,
+    and resumes with the stored sampler (passing a different one is an error: switch with
+    `study.set_sampler`). Creation is one atomic insert, so workers that start at the same
+    moment all get the same study. A configuration is evaluated once (same fingerprint, not
+    proposed again) unless `allow_repeats=True`. `constraints` bound measured outcomes, e.g.
+    `["cost <= 0.002", "latency_p95 <= 2"]` (objective names or stored measures): trials that
+    break them are kept but never enter the Pareto front, and samplers steer away from them.
     """
     if space is None:
         raise StudyError("create_study needs a space", "pass space=Space({...})")
     space = space if isinstance(space, Space) else Space(space)
     parsed = parse_objectives(objectives if objectives is not None else {"value": "minimize"})
-    sampler = sampler or default_sampler()
-    name = name or f"study-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-    if stale_after <= heartbeat_interval:
-        raise StudyError(
-            f"stale_after ({stale_after}s) must exceed heartbeat_interval ({heartbeat_interval}s)",
-            "use e.g. stale_after = 4 * heartbeat_interval",
-        )
+    if sampler is not None and not isinstance(sampler, Sampler):
+        raise StudyError(f"sampler must be a Sampler, got {type(sampler).__name__} {sampler!r}", "e.g. sampler=llmopt.TPESampler()")
+    name = check_name(name) if name is not None else f"study-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    seed = check_seed(seed)
+    check_settings(heartbeat_interval, stale_after, max_attempts)
     outcome = parse_constraints(constraints)
+    check_constraint_names(outcome, [o.name for o in parsed], None)
     space_json = space.to_json()  # raises for implementations that cannot be stored
-    _probe(space, sampler)
+    chosen = sampler or default_sampler()
+    _probe(space, chosen)
+    owns = not isinstance(storage, Storage)
     store = get_storage(storage)
-    if load_if_exists:
+    try:
+        if load_if_exists:
+            existing = _find(store, name)
+            if existing is not None:
+                return _reopen(store, existing, space, parsed, seed, sampler, constraints, outcome, owns)
+        attrs = {"outcome_constraints": [c.to_dict() for c in outcome]} if outcome else {}
         try:
-            existing = store.get_study(name)
-        except StudyError:
-            existing = None
-        if existing is not None:
-            _check_same(existing, space, parsed, seed)
-            stored = parse_constraints(existing.system_attrs.get("outcome_constraints"))
-            if constraints is not None and stored != outcome:
-                raise StudyError(
-                    f"study {name!r} exists with outcome constraints {[c.to_dict() for c in stored]}, given {[c.to_dict() for c in outcome]}",
-                    "use the same constraints, or a new study name",
-                )
-            return Study(store, existing, Space.from_json(existing.space_json), sampler)
-    record = store.create_study(
-        name, space_json, parsed, sampler.to_dict(),
-        seed if seed is not None else secrets.randbits(63),
-        StudySettings(heartbeat_interval, stale_after, max_attempts, allow_repeats),
-    )
-    if outcome:
-        store.set_study_system_attr(record.study_id, "outcome_constraints", [c.to_dict() for c in outcome])
-        record = store.get_study(record.name)
-    return Study(store, record, space, sampler)
+            record = store.create_study(
+                name, space_json, parsed, chosen.to_dict(),
+                seed if seed is not None else secrets.randbits(63),
+                StudySettings(float(heartbeat_interval), float(stale_after), int(max_attempts), bool(allow_repeats)),
+                system_attrs=attrs,
+            )
+        except DuplicateStudyError:
+            if not load_if_exists:
+                raise
+            # Another worker created it between our look and our insert: reopen theirs.
+            return _reopen(store, store.get_study(name), space, parsed, seed, sampler, constraints, outcome, owns)
+        return Study(store, record, space, chosen, owns_storage=owns)
+    except BaseException:
+        if owns:
+            store.close()
+        raise
 
 
 def load_study(name: str, storage: Storage | str | None = None, sampler: Sampler | None = None) -> Study:
-    """Reopen a stored study by name; trial numbering and sampling continue where they stopped."""
+    """Reopen a stored study by name with its stored sampler; numbering and sampling continue where they stopped.
+
+    A `sampler` that differs from the stored one is an error (switch with `study.set_sampler`).
+    """
+    owns = not isinstance(storage, Storage)
     store = get_storage(storage, create=False)
-    record = store.get_study(name)
-    space = Space.from_json(record.space_json)
-    return Study(store, record, space, sampler or sampler_from_dict(record.sampler))
+    try:
+        record = store.get_study(name)
+        space = Space.from_json(record.space_json)
+        return Study(store, record, space, _stored_sampler(record, sampler), owns_storage=owns)
+    except BaseException:
+        if owns:
+            store.close()
+        raise
+
+
+def _find(store: Storage, name: str) -> StudyRecord | None:
+    try:
+        return store.get_study(name)
+    except StudyError:
+        return None
+
+
+def _reopen(
+    store: Storage, existing: StudyRecord, space: Space, objectives: tuple[Objective, ...], seed: int | None,
+    sampler: Sampler | None, constraints: Iterable[Any] | None, outcome: Sequence[OutcomeConstraint], owns: bool,
+) -> Study:
+    _check_same(existing, space, objectives, seed)
+    stored = parse_constraints(existing.system_attrs.get("outcome_constraints"))
+    if constraints is not None and list(stored) != list(outcome):
+        raise StudyError(
+            f"study {existing.name!r} exists with outcome constraints {[c.to_dict() for c in stored]}, given {[c.to_dict() for c in outcome]}",
+            "use the same constraints, or a new study name",
+        )
+    return Study(store, existing, Space.from_json(existing.space_json), _stored_sampler(existing, sampler), owns_storage=owns)
+
+
+def _stored_sampler(record: StudyRecord, given: Sampler | None) -> Sampler:
+    """The sampler a resumed study runs: the stored one; a different explicit one is refused."""
+    if given is None:
+        return sampler_from_dict(record.sampler)
+    if _plain(given.to_dict()) != _plain(record.sampler):
+        raise StudyError(
+            f"study {record.name!r} was run with sampler {record.sampler}, given {given.to_dict()}",
+            "drop the sampler to resume with the stored one, or switch on purpose with "
+            "study.set_sampler(...) (CLI: --change-sampler)",
+        )
+    return given
+
+
+def _plain(data: Any) -> Any:
+    """Settings as they come back from storage (tuples become lists) for comparison."""
+    return json.loads(json.dumps(data, default=str))
 
 
 def delete_study(name: str, storage: Storage | str | None = None) -> None:

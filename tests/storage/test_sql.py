@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import llmopt
+from llmopt.trial import CallRecord
 from llmopt.storage.sql.tables import SCHEMA_VERSION
 from llmopt import FloatVar, Space
 from llmopt.errors import SchemaVersionError, StorageError
@@ -73,6 +74,10 @@ def test_v1_database_is_migrated_keeping_its_trials(tmp_path: Path) -> None:
     assert study.storage.study_spent(study._record.study_id) == 0.0
     with create_engine(url).begin() as conn:
         assert conn.execute(text("SELECT value FROM llmopt_meta")).scalar() == str(SCHEMA_VERSION)
+    # v1 -> v2 creates the calls table as defined now (with the v3 attempt columns): v3 adds nothing twice
+    trial_id = study.trials[0].trial_id
+    study.storage.add_calls(trial_id, [CallRecord("m", status="failed", error_class="ConnectionRefused")])
+    assert study.storage.get_calls(trial_id)[0].error_class == "ConnectionRefused"
 
 
 def test_read_only_open_never_creates(tmp_path: Path) -> None:

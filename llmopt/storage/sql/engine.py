@@ -1,12 +1,14 @@
 """Storage URLs and SQLAlchemy engines: SQLite file (default), in-memory SQLite, PostgreSQL.
 
-SQLite gets WAL, a busy timeout and `BEGIN IMMEDIATE` for writes, so two processes on one
-file queue for the write lock instead of failing with "database is locked".
+SQLite gets a busy timeout and `BEGIN IMMEDIATE` for writes, so two processes on one file
+queue for the write lock instead of failing with "database is locked"; files llmopt creates
+are switched to WAL once, at creation.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -50,11 +52,12 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, readonly: bool = False) -> Engine:
+    """An engine for `url`; `readonly` opens a SQLite file read-only (nothing can change it)."""
     parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, readonly)
     if backend == "postgresql":
         try:
             return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
@@ -66,28 +69,45 @@ def make_engine(url: str) -> Engine:
         raise StorageError(f"cannot open storage {url!r}: {exc}", "use a sqlite:/// or postgresql+psycopg:// URL") from None
 
 
-def _sqlite_engine(url: str) -> Engine:
-    memory = sqlite_path(url) is None
-    if memory:
+def _sqlite_engine(url: str, readonly: bool) -> Engine:
+    path = sqlite_path(url)
+    if path is None:
         # One shared connection: every thread must see the same in-memory database.
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    elif readonly:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, timeout=60.0, check_same_thread=False),
+        )
     else:
         engine = create_engine(url, connect_args={"timeout": 60.0, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        # Nothing here writes to the file: WAL mode (which persists in the file) is switched on
+        # once, when llmopt creates its schema (SQLStorage), never for someone else's database.
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
-        if not memory:
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=60000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        readonly = conn.get_execution_options().get("llmopt_readonly", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        ro = readonly or conn.get_execution_options().get("llmopt_readonly", False)
+        conn.exec_driver_sql("BEGIN" if ro else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def enable_wal(engine: Engine) -> None:
+    """Switch a SQLite file llmopt just created to WAL (readers never block the writer; it persists)."""
+    raw = engine.raw_connection()  # outside any transaction: the journal mode cannot change inside one
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+    finally:
+        raw.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, inspect, update
 
 from llmopt.errors import SchemaVersionError
 from llmopt.storage.sql.tables import SCHEMA_VERSION, cache, calls, meta
@@ -22,7 +22,21 @@ def _to_v2(conn: Connection) -> None:
     cache.create(conn, checkfirst=True)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2}
+def _to_v3(conn: Connection) -> None:
+    """Every call attempt is a row: its status, error class, attempt number, whether it may be billed.
+
+    A v1 database gets the v3 calls table from _to_v2 (it creates the current table), so only
+    missing columns are added. Old rows were final outcomes: an error made them "failed".
+    """
+    have = {c["name"] for c in inspect(conn).get_columns(calls.name)}
+    for column, kind in (("status", "VARCHAR(16) NOT NULL DEFAULT 'ok'"), ("error_class", "VARCHAR(64)"),
+                         ("attempt", "INTEGER NOT NULL DEFAULT 1"), ("maybe_billed", "INTEGER NOT NULL DEFAULT 0")):
+        if column not in have:
+            conn.exec_driver_sql(f"ALTER TABLE {calls.name} ADD COLUMN {column} {kind}")
+    conn.execute(update(calls).where(calls.c.error.is_not(None), calls.c.status == "ok").values(status="failed"))
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2, 3: _to_v3}
 
 
 def migrate(conn: Connection, stored: int) -> None:

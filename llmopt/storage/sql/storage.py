@@ -18,9 +18,11 @@ from sqlalchemy import Connection, delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from llmopt.errors import DuplicateStudyError, SchemaVersionError, StorageError, StudyError, StudyNotFoundError
+from llmopt.redaction import redact
 from llmopt.storage.base import Storage, StudyRecord, StudySettings, StudySummary
 from llmopt.storage.sql import codec
-from llmopt.storage.sql.engine import make_engine, normalize_url, sqlite_path
+from llmopt.storage.sql.engine import enable_wal, make_engine, normalize_url, sqlite_path
+from llmopt.storage.sql.failures import storage_error
 from llmopt.storage.sql.tables import SCHEMA_VERSION, cache, calls, claims, examples, meta, metadata, studies, trials
 from llmopt.trial import CallRecord, ExampleResult, Objective, TrialRecord, TrialState
 
@@ -43,19 +45,26 @@ def _dt(ts: float | None) -> datetime | None:
 
 
 class SQLStorage(Storage):
-    """Storage through SQLAlchemy 2.0; `create=False` refuses to create a database (for the CLI).
+    """Storage through SQLAlchemy 2.0; `create=False` refuses to create a database, `readonly=True`
+    also refuses to change one (the CLI's reading commands: a SQLite file is opened read-only).
+
+    A SQLite file that holds other tables but no llmopt schema is refused, never written to.
 
     >>> storage = SQLStorage(":memory:")
     >>> storage.list_studies()
     []
     """
 
-    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True, readonly: bool = False) -> None:
         self.url = normalize_url(url)
         path = sqlite_path(self.url)
+        self.readonly = readonly
+        create = create and not readonly
         if path is not None and not create and not path.exists():
             raise StorageError(f"no llmopt database at {path}", "run a study first, or pass --storage with the right URL")
-        self.engine = make_engine(self.url)
+        if path is not None and path.is_dir():
+            raise StorageError(f"{path} is a directory, not a database file", "pass a file path, e.g. --storage study.db")
+        self.engine = make_engine(self.url, readonly=readonly and path is not None)
         self._is_postgres = self.engine.dialect.name == "postgresql"
         # The in-memory database is one shared connection: serialise its users.
         self._lock: Any = threading.RLock() if path is None and not self._is_postgres else nullcontext()
@@ -81,32 +90,60 @@ class SQLStorage(Storage):
             except IntegrityError:
                 raise
             except SQLAlchemyError as exc:
-                raise StorageError(f"database error on {self._safe_url()}: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}",
-                                   "check the database is reachable; nothing committed was lost") from exc
+                raise storage_error(exc, self._safe_url()) from exc
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
     def _init_schema(self, create: bool) -> None:
-        with self._txn() as conn:
+        """Check the schema before anything is written: ours, a version we read, else refuse untouched."""
+        created = False
+        with self._txn(readonly=self.readonly) as conn:
             if self._is_postgres:
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY})")
-            if not inspect(conn).has_table(meta.name):
+            inspector = inspect(conn)
+            if not inspector.has_table(meta.name):
                 if not create:
                     raise StorageError(f"{self._safe_url()} holds no llmopt studies", "check --storage, or run a study first")
+                others = [t for t in inspector.get_table_names() if not t.startswith("llmopt_")]
+                if others and not self._is_postgres:
+                    raise StorageError(
+                        f"{self._safe_url()} is another application's SQLite database (tables {sorted(others)[:5]}); "
+                        "llmopt does not write its tables into it",
+                        "pass --storage with a new file name, e.g. sqlite:///llmopt.db",
+                    )
                 metadata.create_all(conn)
                 conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                return
-            stored = int(conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one())
-            if stored > SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    f"{self._safe_url()} was written by a newer llmopt (schema v{stored}; this one reads up to v{SCHEMA_VERSION})",
-                    "upgrade llmopt (pip install -U llmopt); the database was left untouched",
-                )
-            if stored < SCHEMA_VERSION:
-                from llmopt.storage.sql.migrations import migrate
+                created = True
+            else:
+                stored = self._stored_version(conn)
+                if stored > SCHEMA_VERSION:
+                    raise SchemaVersionError(
+                        f"{self._safe_url()} was written by a newer llmopt (schema v{stored}; this one reads up to v{SCHEMA_VERSION})",
+                        "upgrade llmopt (pip install -U llmopt); the database was left untouched",
+                    )
+                if stored < SCHEMA_VERSION:
+                    if self.readonly:
+                        raise SchemaVersionError(
+                            f"{self._safe_url()} has schema v{stored}, older than this llmopt's v{SCHEMA_VERSION}; "
+                            "a reading command does not upgrade it",
+                            "run `llmopt upgrade` with the same --storage (or any llmopt optimize) to upgrade it first",
+                        )
+                    from llmopt.storage.sql.migrations import migrate
 
-                migrate(conn, stored)
+                    migrate(conn, stored)
+        if created and sqlite_path(self.url) is not None:
+            enable_wal(self.engine)
+
+    def _stored_version(self, conn: Connection) -> int:
+        text = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+        try:
+            return int(str(text).strip())
+        except ValueError:
+            raise SchemaVersionError(
+                f"{self._safe_url()} has an unreadable schema version {str(text)[:40]!r} in llmopt_meta",
+                "the file is damaged or was not written by llmopt; restore it from a backup or use a new --storage",
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -120,6 +157,7 @@ class SQLStorage(Storage):
         sampler: dict[str, Any],
         seed: int,
         settings: StudySettings,
+        system_attrs: Mapping[str, Any] | None = None,
     ) -> StudyRecord:
         try:
             with self._txn() as conn:
@@ -131,7 +169,7 @@ class SQLStorage(Storage):
                         sampler_json=codec.dumps(sampler),
                         settings_json=codec.dumps(settings.to_dict()),
                         user_attrs_json="{}",
-                        system_attrs_json="{}",
+                        system_attrs_json=codec.dumps(dict(system_attrs or {})),
                         seed=seed,
                         created_at=time.time(),
                         next_number=0,
@@ -167,6 +205,10 @@ class SQLStorage(Storage):
             user_attrs=codec.loads(row["user_attrs_json"]),
             system_attrs=codec.loads(row["system_attrs_json"]),
         )
+
+    def set_study_sampler(self, study_id: int, sampler: dict[str, Any]) -> None:
+        with self._txn() as conn:
+            conn.execute(update(studies).where(studies.c.id == study_id).values(sampler_json=codec.dumps(sampler)))
 
     def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
         with self._txn() as conn:
@@ -237,7 +279,8 @@ class SQLStorage(Storage):
                     .values(state=TrialState.RUNNING.value, started_at=now, heartbeat_at=now, attempts=trials.c.attempts + 1)
                 )
                 self._study_of_trial[waiting] = study_id
-                return self._trial(conn, waiting), False
+                record = self._trial(conn, waiting)
+                return record, record.params is None
             conn.execute(
                 update(studies)
                 .where(studies.c.id == study_id)
@@ -260,6 +303,11 @@ class SQLStorage(Storage):
             self._study_of_trial[trial_id] = study_id
             return self._trial(conn, trial_id), True
 
+    def requeue_stale_trials(self, study_id: int, now: float) -> None:
+        with self._txn() as conn:
+            study = self._lock_study(conn, study_id)
+            self._requeue_stale(conn, study_id, now, StudySettings(**codec.loads(study["settings_json"])))
+
     def _requeue_stale(self, conn: Connection, study_id: int, now: float, settings: StudySettings) -> None:
         """A RUNNING trial whose worker stopped heartbeating goes back to the queue (or FAILS after max_attempts)."""
         stale = conn.execute(
@@ -273,11 +321,12 @@ class SQLStorage(Storage):
             reason = f"worker stopped heartbeating for over {settings.stale_after:g}s (attempt {attempts})"
             attrs = codec.loads(attrs_json)
             attrs.setdefault("requeued", []).append(reason)
-            if params_json is None or attempts >= settings.max_attempts:
-                why = "no configuration was stored" if params_json is None else f"{attempts} attempts"
+            # No configuration stored: the worker died while proposing, before anything was
+            # evaluated. It is re-queued (proposed again on its sample index), never FAILED.
+            if params_json is not None and attempts >= settings.max_attempts:
                 conn.execute(
                     update(trials).where(trials.c.id == trial_id).values(
-                        state=TrialState.FAILED.value, finished_at=now, error=f"{reason}; gave up after {why}",
+                        state=TrialState.FAILED.value, finished_at=now, error=f"{reason}; gave up after {attempts} attempts",
                         system_attrs_json=codec.dumps(attrs),
                     )
                 )
@@ -325,12 +374,19 @@ class SQLStorage(Storage):
                 update(trials).where(trials.c.id == trial_id).values(
                     state=state.value,
                     values_json=None if values is None else codec.dumps(dict(values)),
-                    error=error,
+                    error=None if error is None else redact(error),  # a user's exception text may quote a key
                     finished_at=now,
                     system_attrs_json=codec.dumps(attrs),
                 )
             )
             return self._trial(conn, trial_id)
+
+    def discard_trial(self, trial_id: int) -> None:
+        with self._txn() as conn:
+            conn.execute(delete(claims).where(claims.c.trial_id == trial_id))
+            conn.execute(delete(trials).where(
+                trials.c.id == trial_id, trials.c.state == TrialState.RUNNING.value, trials.c.params_json.is_(None)))
+        self._study_of_trial.pop(trial_id, None)
 
     def requeue_trial(self, trial_id: int, reason: str) -> None:
         with self._txn() as conn:
@@ -430,7 +486,7 @@ class SQLStorage(Storage):
                         latency=result.latency,
                         prompt_tokens=result.prompt_tokens,
                         completion_tokens=result.completion_tokens,
-                        error=result.error,
+                        error=None if result.error is None else redact(result.error),  # defence in depth
                         created_at=now,
                         billed_cost=result.billed_cost,
                         output=result.output,
@@ -455,7 +511,9 @@ class SQLStorage(Storage):
             dict(
                 study_id=study_id, trial_id=trial_id, example_id=c.example_id or example_id, model=c.model,
                 prompt_tokens=c.prompt_tokens, completion_tokens=c.completion_tokens, cost=c.cost,
-                billed_cost=c.billed_cost, latency=c.latency, cache_hit=int(c.cache_hit), error=c.error, created_at=now,
+                billed_cost=c.billed_cost, latency=c.latency, cache_hit=int(c.cache_hit),
+                error=None if c.error is None else redact(c.error), created_at=now, status=c.status,
+                error_class=c.error_class, attempt=c.attempt, maybe_billed=int(c.maybe_billed),
             )
             for c in records
         ]
@@ -511,7 +569,8 @@ class SQLStorage(Storage):
             CallRecord(
                 model=r["model"], prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"], cost=r["cost"],
                 billed_cost=r["billed_cost"], latency=r["latency"], cache_hit=bool(r["cache_hit"]), error=r["error"],
-                example_id=r["example_id"],
+                example_id=r["example_id"], status=r["status"], error_class=r["error_class"], attempt=r["attempt"],
+                maybe_billed=bool(r["maybe_billed"]),
             )
             for r in rows
         ]

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 
 #: Bump on every schema change, with a migration in migrations.py.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -107,6 +107,11 @@ calls = Table(
     Column("cache_hit", Integer, nullable=False),
     Column("error", Text),
     Column("created_at", Float, nullable=False),
+    # v3: every attempt is a row (see CallRecord): "ok", "retried" or "failed"; what failed; may it be billed.
+    Column("status", String(16), nullable=False, default="ok"),
+    Column("error_class", String(64)),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("maybe_billed", Integer, nullable=False, default=0),
     Index("ix_llmopt_calls_study", "study_id"),
     Index("ix_llmopt_calls_trial", "trial_id"),
 )
