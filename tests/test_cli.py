@@ -89,3 +89,15 @@ def test_bad_space_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 1 and "defines no SPACE" in err
     code, _, err = run(capsys, "--storage", str(tmp_path / "d.db"), "optimize", "--space", str(tmp_path / "none.py"), "--objective", OBJECTIVE)
     assert code == 1 and "no such file" in err
+
+
+def test_optimize_on_an_exhausted_space_says_the_search_is_done(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    space = tmp_path / "tiny.py"
+    space.write_text("from llmopt import ChoiceVar, Space\nSPACE = Space({'model': ChoiceVar(['small', 'medium', 'large'])})\n")
+    objective = tmp_path / "obj.py"
+    objective.write_text("OBJECTIVES = {'v': 'maximize'}\n\n\ndef evaluate(trial):\n    return len(trial.config['model'])\n")
+    argv = ["--storage", str(tmp_path / "t.db"), "optimize", "--space", str(space), "--objective", str(objective), "--quiet"]
+    code, out, err = run(capsys, *argv, "--n-trials", "5")
+    assert code == 0 and "ran 3 trials" in err and "search done: all 3 configurations" in err
+    code, out, err = run(capsys, *argv, "--n-trials", "5")
+    assert code == 0 and "ran 0 trials" in err and "search done" in err and "Traceback" not in err
