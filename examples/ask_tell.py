@@ -10,6 +10,7 @@ import sys
 
 import llmopt
 from llmopt import ChoiceVar, FloatVar, Space
+from llmopt.errors import SpaceExhaustedError
 
 space = Space({"model": ChoiceVar(["small", "large"]), "temperature": FloatVar(0.0, 1.0, step=0.25)})
 QUESTIONS = [f"q{i}" for i in range(10)]
@@ -28,7 +29,11 @@ def main(storage: str) -> llmopt.Study:
         "ask-tell", space, {"accuracy": "maximize", "cost": "minimize"}, storage=storage, seed=0, load_if_exists=True
     )
     for _ in range(8):
-        trial = study.ask()
+        try:
+            trial = study.ask()
+        except SpaceExhaustedError as exc:  # a second run finds 2 of the 10 points left: the search is done
+            print(f"done: {exc.message}")
+            break
         done = {e.example_id for e in trial.examples()}  # a resumed trial skips what it already paid for
         for question in QUESTIONS:
             if question in done:

