@@ -51,4 +51,4 @@ def main(storage: str) -> llmopt.Study:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "ask_tell.db")
+    main(sys.argv[1] if len(sys.argv) > 1 else "ask_tell.db").close()
