@@ -17,7 +17,9 @@ MAX_TRIES = 2000
 
 def draw_value(var: LeafVar, rng: np.random.Generator) -> Any:
     """One value drawn uniformly on the variable's own scale (log scale for log variables)."""
-    if isinstance(var, (ChoiceVar, ModuleVar)):
+    if isinstance(var, ChoiceVar):  # indexed in place: a 100,000-option list is not copied per draw
+        return var.options[int(rng.integers(len(var.options)))]
+    if isinstance(var, ModuleVar):
         options = list(var.options)
         return options[int(rng.integers(len(options)))]
     if isinstance(var, IntVar):

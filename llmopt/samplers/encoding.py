@@ -70,6 +70,7 @@ class SpaceEncoding:
         column = {leaf.path: j for j, leaf in enumerate(space.leaves)}
         self.leaves: list[LeafCode] = []
         self._option_index: list[dict[tuple[type, Any], int]] = []
+        self._options: list[list[Any]] = []  # built once: a 100,000-option list is not copied per decode
         for leaf in space.leaves:
             activation = tuple(
                 (column[mpath], list(space.by_path[mpath].var.options).index(option))  # type: ignore[union-attr]
@@ -78,6 +79,7 @@ class SpaceEncoding:
             code = _leaf_code(leaf.path, leaf.var, activation)
             self.leaves.append(code)
             options = list(leaf.var.options) if code.kind == "category" else []  # type: ignore[union-attr]
+            self._options.append(options)
             self._option_index.append({(type(o), o): i for i, o in enumerate(options)})
         self.n = len(self.leaves)
         self._bins: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -99,7 +101,7 @@ class SpaceEncoding:
         code = self.leaves[j]
         var = code.var
         if code.kind == "category":
-            return list(var.options)[int(u)]  # type: ignore[union-attr]
+            return self._options[j][int(u)]
         if code.kind == "binned" and not code.log:
             k = min(max(int(math.floor(u * code.size)), 0), code.size - 1)
             step = var.step if isinstance(var, FloatVar) else var.stride  # type: ignore[union-attr]

@@ -110,7 +110,7 @@ class GridSampler(Sampler):
         return len(self._grid(space)[0])
 
 
-def finite_size(space: Space, limit: int = 200_000) -> int | None:
+def finite_size(space: Space, limit: int = 50_000) -> int | None:
     """How many feasible configurations the space has, or None when it is continuous or too large to count.
 
     Studies use it to see at once that every configuration is taken, instead of asking a

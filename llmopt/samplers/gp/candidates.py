@@ -1,4 +1,4 @@
-"""Where the GP looks: uniform rows over the whole space, and every single-leaf move from the front.
+"""Where the GP looks: uniform rows over the whole space, and single-leaf moves from the front.
 
 Uniform rows keep some chance on every region; single-leaf moves refine what is already good
 (the other option of a choice, the next grid point, a nudge of a continuous value), which is
@@ -13,6 +13,7 @@ import numpy as np
 from llmopt.samplers.encoding import SpaceEncoding
 
 MAX_GRID_MOVES = 16  # grids up to this size: every other grid point; larger ones and floats: random nudges
+MAX_CHOICE_MOVES = 64  # choices up to this size: every other option; larger ones: a sample (`choice_moves`)
 NUDGES = 4
 NUDGE_SD = 0.1
 
@@ -27,17 +28,18 @@ def uniform_rows(enc: SpaceEncoding, rng: np.random.Generator, size: int) -> np.
     return rows
 
 
-def neighbours(enc: SpaceEncoding, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def neighbours(enc: SpaceEncoding, row: np.ndarray, rng: np.random.Generator, observed: np.ndarray | None = None) -> np.ndarray:
     """Rows that differ from `row` in one leaf (plus the sub-leaves a new option switches on,
-    drawn uniformly, and the ones it switches off)."""
+    drawn uniformly, and the ones it switches off). `observed`: the rows the GP was fitted on,
+    whose options a large choice keeps among its moves (`choice_moves`)."""
     out: list[np.ndarray] = []
     for j, code in enumerate(enc.leaves):
         if np.isnan(row[j]):
             continue
         if code.kind == "category":
-            for option in range(code.size):
-                if option != row[j]:
-                    out.append(_switch(enc, row, j, option, rng))
+            seen = observed[:, j] if observed is not None else np.zeros(0)
+            for option in choice_moves(code.size, int(row[j]), seen, rng):
+                out.append(_switch(enc, row, j, option, rng))
         elif code.kind == "binned" and code.size <= MAX_GRID_MOVES:
             for centre in enc.bins(j)[1]:
                 if centre != row[j]:
@@ -50,6 +52,29 @@ def neighbours(enc: SpaceEncoding, row: np.ndarray, rng: np.random.Generator) ->
                 moved[j] = value
                 out.append(moved)
     return np.array(out) if out else np.zeros((0, enc.n))
+
+
+def choice_moves(size: int, current: int, seen: np.ndarray, rng: np.random.Generator) -> list[int]:
+    """The options a move may switch a choice to from `current`.
+
+    Up to MAX_CHOICE_MOVES options: every other one, as always (no random number is drawn, so
+    small spaces propose what they did). More: up to MAX_CHOICE_MOVES of the options in `seen`
+    (the fitted rows' codes, NaN = inactive; a random subset when there are more) plus
+    MAX_CHOICE_MOVES drawn from all the others, sorted. Why a sample: the kernel only tells
+    whether two options are equal, so every option no trial used has the same posterior, and
+    scoring all of them needs a joint draw over as many candidates (an n x n covariance: 3 GiB
+    at 20,000 options, 75 GiB at 100,000) for nothing a sample does not give. The seen options
+    are the ones the GP knows something about, so they are kept first.
+    """
+    if size <= MAX_CHOICE_MOVES:
+        return [option for option in range(size) if option != current]
+    used = np.unique(seen[~np.isnan(seen)]).astype(int)
+    used = used[used != current]
+    if len(used) > MAX_CHOICE_MOVES:
+        used = rng.choice(used, MAX_CHOICE_MOVES, replace=False)
+    drawn = rng.choice(size - 1, MAX_CHOICE_MOVES, replace=False)
+    drawn += drawn >= current  # skip the current option
+    return np.union1d(used, drawn).astype(int).tolist()
 
 
 def _switch(enc: SpaceEncoding, row: np.ndarray, j: int, option: int, rng: np.random.Generator) -> np.ndarray:

@@ -34,7 +34,8 @@ class GPSampler(StoredSettings, Sampler):
     over the space's leaves (`gp.kernel`: main effects and pairwise interactions, module
     sub-variables compared only between trials that picked the option). Candidates are
     `n_random` uniform rows plus every single-leaf move from up to `n_local` configurations of
-    the posterior-mean Pareto front (`gp.candidates`). One joint posterior draw over the
+    the posterior-mean Pareto front (`gp.candidates`; a choice of more than 64 options moves
+    to a sample of its options, so a proposal stays linear in the options' count). One joint posterior draw over the
     observed configurations and the candidates picks the candidate with the largest
     hypervolume improvement (`gp.thompson`); the best one that meets the space's constraints
     and was not proposed before wins.
@@ -106,7 +107,7 @@ class GPSampler(StoredSettings, Sampler):
         front = fit.front_rows()
         if len(front) > self.n_local:
             front = front[np.sort(rng.choice(len(front), self.n_local, replace=False))]
-        blocks += [neighbours(enc, row, rng) for row in front]
+        blocks += [neighbours(enc, row, rng, fit.rows) for row in front]
         rows = np.vstack(blocks)
         keep, seen = [], set(obs.taken_rows)
         for i, row in enumerate(rows):

@@ -18,7 +18,7 @@ from scipy.special import ndtr, ndtri
 from llmopt.samplers.encoding import SpaceEncoding
 
 TINY = 1e-300
-MAX_TABLE = 256  # discrete leaves with up to this many values get a precomputed kernel table
+MAX_TABLE = 256  # discrete leaves with up to this many values get a precomputed (K, K + 1) kernel table
 
 
 class ParzenEstimator:
@@ -59,7 +59,8 @@ class ParzenEstimator:
             if code.kind == "category":
                 # the other options share `s / (n_seen + s)` of each kernel, never more than uniform
                 self.keep[j] = max(1.0 / k, 1.0 - category_smoothing / (seen[j] + category_smoothing))
-                self._tables[j] = self._category_table(j, missing)
+                if k <= MAX_TABLE:  # larger choices: `_category_log_kernels`, the same numbers without the K^2 table
+                    self._tables[j] = self._category_table(j, missing)
                 continue
             width = _scott(int(seen[j]), float(std[j]), dims, bandwidth, k)
             if code.kind == "binned" and k <= MAX_TABLE:
@@ -82,6 +83,21 @@ class ParzenEstimator:
         np.fill_diagonal(table, math.log(self.keep[j]))
         table[:, k] = -math.log(k)  # kernels whose trial lacks the leaf: uniform
         return table[:, np.where(missing, k, np.nan_to_num(self.obs[:, j]).astype(int))]
+
+    def _category_log_kernels(self, j: int, values: np.ndarray) -> np.ndarray:
+        """(values, kernels) log kernel of options under each kernel, the numbers of
+        `_category_table` computed pair by pair.
+
+        Why not the table for every choice: it is K x (K + 1), 74 GiB for 100,000 options, while
+        a kernel gives one number to its own option and one shared number to all the others, so
+        the cost here is linear in the values and kernels and the options' count does not enter.
+        """
+        k = self.enc.leaves[j].size
+        other = (1.0 - self.keep[j]) / (k - 1)  # k > MAX_TABLE, so k > 1
+        own = self.obs[:, j][None, :]  # NaN: the kernel's trial lacks the leaf
+        index = self.enc.bin_index(j, values)[:, None]
+        log_k = np.where(index == own, math.log(self.keep[j]), math.log(max(other, TINY)))
+        return np.where(np.isnan(own), -math.log(k), log_k)
 
     def _binned_table(self, j: int, widths: np.ndarray, col: np.ndarray) -> np.ndarray:
         """(K, kernels) log probability of each grid point under each kernel: computed once per
@@ -109,6 +125,8 @@ class ParzenEstimator:
         code = self.enc.leaves[j]
         if j in self._tables:
             return self._tables[j][self.enc.bin_index(j, values)]
+        if code.kind == "category":
+            return self._category_log_kernels(j, values)
         mu = self.obs[:, j][None, :]
         has = ~np.isnan(mu)
         centre = np.where(has, mu, 0.5)
