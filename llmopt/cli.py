@@ -6,7 +6,8 @@ import argparse
 import logging
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from llmopt.errors import LLMOptError
 from llmopt.redaction import redact
@@ -57,22 +58,38 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _optimize(args: argparse.Namespace) -> None:
-    from contextlib import ExitStack
+    from llmopt.study.arguments import check_n_trials, check_seed, check_timeout
 
+    check_n_trials(args.n_trials), check_timeout(args.timeout), check_seed(args.seed)  # before opening anything
+    with _trial_log(enabled=not args.quiet):
+        _run_optimize(args)
+
+
+@contextmanager
+def _trial_log(enabled: bool) -> Iterator[None]:
+    """Per-trial log lines on stderr while one command runs (removed after: main() may run again in-process)."""
+    if not enabled:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(_redacting)
+    logger = logging.getLogger("llmopt")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _run_optimize(args: argparse.Namespace) -> None:
     from llmopt.loading import load_objective, load_space
     from llmopt.samplers import sampler_from_dict
     from llmopt.study import create_study
 
-    from llmopt.study.arguments import check_n_trials, check_seed, check_timeout
-
-    check_n_trials(args.n_trials), check_timeout(args.timeout), check_seed(args.seed)  # before opening anything
-    if not args.quiet:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler.addFilter(_redacting)
-        logger = logging.getLogger("llmopt")
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
     space = load_space(args.space)
     objective = load_objective(args.objective)
     from llmopt.samplers import SAMPLERS
@@ -96,6 +113,13 @@ def _optimize(args: argparse.Namespace) -> None:
     if args.change_sampler and sampler is not None and sampler.to_dict() != study.sampler.to_dict():
         study.set_sampler(sampler)
         print(f"study {study.name!r}: sampler switched to {args.sampler}", file=sys.stderr)
+    with study:
+        _run_study(args, study, objective, fn)
+
+
+def _run_study(args: argparse.Namespace, study, objective, fn) -> None:  # type: ignore[no-untyped-def]
+    from contextlib import ExitStack
+
     before = len(study.trials)
     with ExitStack() as services:
         for service in objective.services:
@@ -149,15 +173,16 @@ def _studies(args: argparse.Namespace) -> None:
 def _trials(args: argparse.Namespace) -> None:
     from llmopt.study import load_study
 
-    study = load_study(args.study, _reading(args))
-    records = study.get_trials(args.state) if args.state else study.trials
-    print(render(trial_rows(records, study.objectives, with_state=True, param_order=_paths(study)), args.format))
+    with load_study(args.study, _reading(args)) as study:
+        records = study.get_trials(args.state) if args.state else study.trials
+        print(render(trial_rows(records, study.objectives, with_state=True, param_order=_paths(study)), args.format))
 
 
 def _report(args: argparse.Namespace) -> None:
     from llmopt.study import load_study
 
-    _print_front(load_study(args.study, _reading(args)), args.format)
+    with load_study(args.study, _reading(args)) as study:
+        _print_front(study, args.format)
 
 
 def _reading(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -101,3 +101,14 @@ def test_optimize_on_an_exhausted_space_says_the_search_is_done(tmp_path: Path, 
     assert code == 0 and "ran 3 trials" in err and "search done: all 3 configurations" in err
     code, out, err = run(capsys, *argv, "--n-trials", "5")
     assert code == 0 and "ran 0 trials" in err and "search done" in err and "Traceback" not in err
+
+
+def test_main_leaves_no_log_handler_behind(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """main() may run several times in one process (tests, notebooks): its per-trial log goes with it."""
+    import logging
+
+    logger = logging.getLogger("llmopt")
+    before = (list(logger.handlers), logger.level)
+    code, _, err = run(capsys, "--storage", db, "optimize", "--space", SPACE, "--objective", OBJECTIVE, "--n-trials", "2")
+    assert code == 0 and "trial 0 COMPLETE" in err
+    assert (list(logger.handlers), logger.level) == before
