@@ -5,11 +5,29 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 POSTGRES_ADMIN_URL = os.environ.get("LLMOPT_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def new_postgres_database(prefix: str) -> Iterator[str]:
+    """A database of its own on the real PostgreSQL server, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -20,19 +38,8 @@ def postgres_url() -> Iterator[str]:
     """
     if os.environ.get("LLMOPT_SKIP_POSTGRES") == "1":
         pytest.skip("LLMOPT_SKIP_POSTGRES=1")
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"llmopt_test_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    with new_postgres_database("llmopt_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgres"])

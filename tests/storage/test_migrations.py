@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from llmopt import FloatVar, Space
 from llmopt.storage import get_storage
 from llmopt.storage.sql.tables import SCHEMA_VERSION
 from llmopt.trial import CallRecord, ExampleResult
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import new_postgres_database
 
 V3_CALL_COLUMNS = ("status", "error_class", "attempt", "maybe_billed")
 
@@ -22,16 +22,10 @@ V3_CALL_COLUMNS = ("status", "error_class", "attempt", "maybe_billed")
 @pytest.fixture
 def fresh_postgres() -> Iterator[str]:
     """A database of its own: the test rewinds the schema, which must not touch the session's shared one."""
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"llmopt_migrate_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    if os.environ.get("LLMOPT_SKIP_POSTGRES") == "1":
+        pytest.skip("LLMOPT_SKIP_POSTGRES=1")
+    with new_postgres_database("llmopt_migrate") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
