@@ -237,7 +237,9 @@ def test_rate_limit_spaces_requests_and_its_wait_is_not_latency(stub: StubLLMSer
     started = time.monotonic()
     study.optimize(ev, n_trials=1)
     assert time.monotonic() - started >= 1.0  # six starts at least 0.2 s apart
-    assert study.trials[0].values["latency_p95"] < 0.2
+    # the last request waited >= 0.8 s for its turn: counted, p95 would be that; not counted, it is
+    # the stub's few milliseconds (0.5 leaves room for a loaded machine's stalls: 0.34 s seen once in CI)
+    assert study.trials[0].values["latency_p95"] < 0.5
     with pytest.raises(StudyError, match=r"Limits.rate\['m'\] must be requests per second > 0"):
         Limits(rate={"m": 0})
 
