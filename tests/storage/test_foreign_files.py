@@ -131,3 +131,21 @@ def test_postgres_refusing_a_value_says_so_not_unreachable(postgres_url: str) ->
     assert "refused a value" in info.value.message and "reachable" not in str(info.value)
     study.tell(trial, 0.5)
     llmopt.delete_study("pg-values", storage=storage)
+
+
+def test_wal_switch_waits_for_a_worker_holding_the_new_file(tmp_path: Path) -> None:
+    """Another worker may hold the just-created file when the creator switches it to WAL: it waits, then switches."""
+    import threading
+
+    from llmopt.storage.sql.engine import enable_wal, make_engine
+
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")  # what a worker's first write looks like to the creator
+    engine = make_engine(f"sqlite:///{path}")
+    threading.Timer(0.5, holder.execute, ("COMMIT",)).start()
+    enable_wal(engine)
+    holder.close()
+    engine.dispose()
+    assert journal_mode(path) == "wal"

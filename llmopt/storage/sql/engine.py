@@ -7,8 +7,10 @@ are switched to WAL once, at creation.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -16,6 +18,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 from llmopt.errors import StorageError
+
+log = logging.getLogger("llmopt.storage")
 
 DEFAULT_STORAGE = "sqlite:///llmopt.db"
 MEMORY = "sqlite://"
@@ -102,12 +106,29 @@ def _sqlite_engine(url: str, readonly: bool) -> Engine:
     return engine
 
 
-def enable_wal(engine: Engine) -> None:
-    """Switch a SQLite file llmopt just created to WAL (readers never block the writer; it persists)."""
-    raw = engine.raw_connection()  # outside any transaction: the journal mode cannot change inside one
-    try:
-        cursor = raw.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-    finally:
-        raw.close()
+def enable_wal(engine: Engine, patience: float = 60.0) -> None:
+    """Switch a SQLite file llmopt just created to WAL (readers never block the writer; it persists).
+
+    The switch needs the file to itself, and a worker that opens the new file at the same moment
+    can make SQLite answer "database is locked" at once instead of waiting, so it is retried;
+    if it never succeeds the file stays in rollback mode, which is slower but correct.
+    """
+    deadline = time.monotonic() + patience
+    pause = 0.01
+    while True:
+        raw = engine.raw_connection()  # outside any transaction: the journal mode cannot change inside one
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise StorageError(f"cannot switch {engine.url} to WAL mode: {exc}", "check the file and its folder are writable") from None
+            if time.monotonic() >= deadline:
+                log.warning("%s stays in rollback-journal mode: %s", engine.url, exc)
+                return
+        finally:
+            raw.close()
+        time.sleep(pause)
+        pause = min(0.5, pause * 2)

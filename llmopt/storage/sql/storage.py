@@ -7,6 +7,7 @@ sampler draws stay unique across processes; grid points are claimed through a pr
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -89,7 +90,7 @@ class SQLStorage(Storage):
                         yield conn
             except IntegrityError:
                 raise
-            except SQLAlchemyError as exc:
+            except (SQLAlchemyError, sqlite3.Error) as exc:  # sqlite3's own: raised by the connect hook
                 raise storage_error(exc, self._safe_url()) from exc
 
     def _safe_url(self) -> str:
