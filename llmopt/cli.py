@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from llmopt.errors import LLMOptError
 from llmopt.redaction import redact
-from llmopt.report import FORMATS, render, trial_rows
+from llmopt.report import FORMATS, render, sort_rows, split_constant, trial_rows
 
 STORAGE_HELP = "storage URL or SQLite path (default: sqlite:///llmopt.db, or $LLMOPT_STORAGE)"
 
@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print a study's Pareto front")
     report.add_argument("study")
     report.add_argument("--format", choices=FORMATS, default="table")
+    report.add_argument("--sort", metavar="OBJECTIVE", default=None, help="order the front best first on this objective")
+    report.add_argument("--all-variables", action="store_true",
+                        help="table/markdown: also the variables every front member sets alike")
 
     delete = sub.add_parser("delete", help="delete a study and its trials")
     delete.add_argument("study")
@@ -141,14 +144,31 @@ def _redacting(record: logging.LogRecord) -> bool:
     return True
 
 
-def _print_front(study, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def _print_front(study, fmt: str, sort: str | None = None, all_variables: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """The front: a heading and a table for people (only the variables that differ, unless
+    `all_variables`), every column for json/csv."""
+    objectives = {o.name: o for o in study.objectives}
+    if sort is not None and sort not in objectives:
+        raise LLMOptError(f"--sort {sort!r} is not an objective of study {study.name!r}", f"use one of {sorted(objectives)}")
     front = study.pareto_front()
-    if fmt == "table":
+    rows = trial_rows(front, study.objectives, param_order=_paths(study))
+    if sort is not None:
+        rows = sort_rows(rows, objectives[sort])
+    same: dict[str, object] = {}
+    if fmt in ("table", "markdown") and not all_variables:
+        rows, same = split_constant(rows, [p for p in _paths(study) if any(p in r for r in rows)])
+    if fmt in ("table", "markdown"):
         complete = len(study.get_trials(["COMPLETE"]))
         print(f"Pareto front of {study.name!r}: {len(front)} of {complete} complete trials; "
               f"hypervolume {study.hypervolume():.6g}")
         print("objectives: " + ", ".join(f"{o.name} ({o.direction})" for o in study.objectives))
-    print(render(trial_rows(front, study.objectives, param_order=_paths(study)), fmt))
+        if same:
+            print("same on the whole front: " + ", ".join(f"{k}={_shown(v)}" for k, v in same.items()))
+    print(render(rows, fmt))
+
+
+def _shown(value: object) -> str:
+    return "-" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def _paths(study) -> list[str]:  # type: ignore[no-untyped-def]
@@ -182,7 +202,7 @@ def _report(args: argparse.Namespace) -> None:
     from llmopt.study import load_study
 
     with load_study(args.study, _reading(args)) as study:
-        _print_front(study, args.format)
+        _print_front(study, args.format, args.sort, args.all_variables)
 
 
 def _reading(args: argparse.Namespace):  # type: ignore[no-untyped-def]

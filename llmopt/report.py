@@ -11,7 +11,7 @@ from typing import Any
 
 from llmopt.trial import Objective, TrialRecord
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "markdown", "json", "csv")
 
 
 def trial_rows(
@@ -53,6 +53,27 @@ def trial_rows(
     return rows
 
 
+def split_constant(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows without the `columns` whose value is the same in every row, and those values.
+
+    A front often agrees on most settings: showing only what differs keeps it readable.
+    """
+    if len(rows) < 2:
+        return list(rows), {}
+    same = {c: rows[0].get(c) for c in columns if all(r.get(c) == rows[0].get(c) for r in rows)}
+    return [{k: v for k, v in r.items() if k not in same} for r in rows], same
+
+
+def sort_rows(rows: Sequence[dict[str, Any]], objective: Objective) -> list[dict[str, Any]]:
+    """Best first on `objective` (its direction applied); rows without a value last."""
+    def key(row: dict[str, Any]) -> tuple[bool, float]:
+        value = row.get(objective.name)
+        if not isinstance(value, (int, float)) or math.isnan(value):
+            return True, 0.0
+        return False, -value if objective.maximize else value
+    return sorted(rows, key=key)
+
+
 def _columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     cols: dict[str, None] = {}
     for row in rows:
@@ -88,11 +109,15 @@ def render(rows: Sequence[dict[str, Any]], fmt: str) -> str:
         for row in rows:
             writer.writerow({c: row.get(c, "") for c in cols})
         return buf.getvalue().rstrip("\n")
-    if fmt != "table":
+    if fmt not in ("table", "markdown"):
         raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS}")
     if not rows:
         return "(no trials)"
     cells = [[_cell(row.get(c)) for c in cols] for row in rows]
+    if fmt == "markdown":  # a GitHub table to paste into a PR or an issue
+        def line(values: Sequence[str]) -> str:
+            return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
+        return "\n".join([line(cols), line(["---"] * len(cols)), *(line(c) for c in cells)])
     widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(cols)]
     head = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
     rule = "  ".join("-" * w for w in widths)

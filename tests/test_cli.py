@@ -112,3 +112,30 @@ def test_main_leaves_no_log_handler_behind(db: str, capsys: pytest.CaptureFixtur
     code, _, err = run(capsys, "--storage", db, "optimize", "--space", SPACE, "--objective", OBJECTIVE, "--n-trials", "2")
     assert code == 0 and "trial 0 COMPLETE" in err
     assert (list(logger.handlers), logger.level) == before
+
+
+def test_report_sorts_shows_what_differs_and_writes_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import llmopt
+    from llmopt import ChoiceVar, FloatVar, RandomSampler, Space
+
+    db = str(tmp_path / "r.db")
+    space = Space({"x": FloatVar(0, 1), "region": ChoiceVar(["eu"])})  # region is the same everywhere
+    with llmopt.create_study("r", space, {"acc": "maximize", "cost": "minimize"}, storage=db, seed=0,
+                             sampler=RandomSampler()) as study:
+        study.optimize(lambda t: {"acc": t.config["x"], "cost": t.config["x"] ** 2}, n_trials=8)
+    code, out, _ = run(capsys, "--storage", db, "report", "r", "--sort", "cost")
+    lines = out.splitlines()
+    assert code == 0 and "same on the whole front: region=eu" in out
+    header = next(i for i, line in enumerate(lines) if line.startswith("trial"))
+    assert "region" not in lines[header]
+    costs = [float(line.split()[2]) for line in lines[header + 2:]]
+    assert len(costs) == 8 and costs == sorted(costs)  # every trial is on this front; cheapest first
+    code, out, _ = run(capsys, "--storage", db, "report", "r", "--all-variables")
+    assert "region" in next(line for line in out.splitlines() if line.startswith("trial"))
+    code, out, _ = run(capsys, "--storage", db, "report", "r", "--format", "markdown", "--sort", "acc")
+    table = [line for line in out.splitlines() if line.startswith("|")]
+    assert table[0].startswith("| trial | acc | cost |") and table[1].startswith("| --- |") and len(table) == 10
+    accs = [float(row.split("|")[2]) for row in table[2:]]
+    assert accs == sorted(accs, reverse=True)
+    code, _, err = run(capsys, "--storage", db, "report", "r", "--sort", "latency")
+    assert code == 1 and "--sort 'latency' is not an objective" in err and "['acc', 'cost']" in err
