@@ -200,8 +200,10 @@ def test_latency_excludes_waiting_for_a_request_slot(tmp_path: Path) -> None:
 
 def test_concurrency_overlaps_examples_and_trials(tmp_path: Path) -> None:
     with StubLLMServer(answer=echo_last_word, delay=0.25) as server:
+        # pruner=None: this test is about overlap; identical trials whose latencies a loaded machine
+        # spreads past the pruner's 10% indifference could otherwise be pruned at the 10-example stage
         ev = Evaluation(numbers(16), async_pipeline(server), prices=STUB_PRICE, limits=Limits(max_in_flight=16),
-                        concurrent_trials=2)
+                        concurrent_trials=2, pruner=None)
         study = study_for(ev, tmp_path, Space({"temperature": FloatVar(0, 1)}))
         asyncio.run(asyncio.sleep(0))
         started = time.monotonic()
