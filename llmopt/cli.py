@@ -46,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="print a study's Pareto front")
     report.add_argument("study")
-    report.add_argument("--format", choices=FORMATS, default="table")
+    report.add_argument("--format", choices=(*FORMATS, "html"), default="table",
+                        help="html: one self-contained page with plots (opens offline); -o names the file")
+    report.add_argument("-o", "--output", default=None, help="write to this file (html default: STUDY.html)")
     report.add_argument("--sort", metavar="OBJECTIVE", default=None, help="order the front best first on this objective")
     report.add_argument("--all-variables", action="store_true",
                         help="table/markdown: also the variables every front member sets alike")
@@ -199,10 +201,30 @@ def _trials(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
+    import contextlib
+    import io
+    from pathlib import Path
+
     from llmopt.study import load_study
 
     with load_study(args.study, _reading(args)) as study:
-        _print_front(study, args.format, args.sort, args.all_variables)
+        if args.format == "html":
+            path = study.write_report(args.output or f"{_file_safe(study.name)}.html")
+            print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): open it in a browser; it needs no network")
+            return
+        if args.output is None:
+            _print_front(study, args.format, args.sort, args.all_variables)
+            return
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            _print_front(study, args.format, args.sort, args.all_variables)
+        Path(args.output).write_text(buffer.getvalue(), encoding="utf-8")
+        print(f"wrote {args.output}")
+
+
+def _file_safe(name: str) -> str:
+    """A study name as a file name: letters, digits, '-', '_' and '.' kept, the rest '_'."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "study"
 
 
 def _reading(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -55,6 +55,30 @@ def test_readme_python_block_runs_as_written(index: int, tmp_path: Path) -> None
     assert out.stdout.strip(), "every README block prints what it shows"
 
 
+def cli_block() -> list[str]:
+    """The commands of the README's "The CLI" block, comments stripped."""
+    block = re.search(r"## The CLI\n+```bash\n(.*?)```", README, flags=re.S)
+    assert block, "README has a CLI block"
+    return [line.split("  #")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_readme_cli_block_runs_as_written(tmp_path: Path) -> None:
+    """Each command in a fresh directory holding the repo's spaces/ and objectives/, on the
+    default storage (./llmopt.db), as a user would paste them."""
+    for folder in ("spaces", "objectives"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    env = {k: v for k, v in os.environ.items() if k != "LLMOPT_STORAGE"} | {"PYTHONPATH": str(ROOT)}
+    outputs = {}
+    for command in cli_block():
+        assert command.startswith("llmopt "), command
+        argv = [sys.executable, "-m", "llmopt", *command.split()[1:]]
+        out = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+        assert out.returncode == 0, f"{command}: {out.stderr[-2000:]}"
+        outputs[command] = out.stdout
+    assert (tmp_path / "quickstart.html").stat().st_size > 1_000_000
+    assert any(o.startswith("deleted study") for o in outputs.values())
+
+
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 

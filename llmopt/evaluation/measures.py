@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from llmopt.errors import StudyError
+from llmopt.evaluation.intervals import mean_interval, quantile_interval
 from llmopt.trial import ExampleResult, Objective
 
 
@@ -57,6 +58,18 @@ class Measure:
         if self.aggregate == "quantile":
             return float(np.quantile(values, float(self.q or 0.5)))
         return float(values.mean())
+
+    def interval(self, records: Sequence[ExampleResult], level: float = 0.95) -> tuple[float, float] | None:
+        """A `level` interval on what this measure estimates, from the records' spread.
+
+        None where no sampling interval applies: a sum (exact for the examples scored), a
+        custom `fn` measure, or too few records.
+        """
+        if self.per_example is None or self.aggregate == "sum" or not records:
+            return None
+        if self.aggregate == "quantile":
+            return quantile_interval(self.values(records), float(self.q or 0.5), level)
+        return mean_interval(self.values(records), level, self.bounded)
 
     @property
     def objective(self) -> Objective:

@@ -135,3 +135,15 @@ def hypervolume_contributions(points: ArrayLike, reference: ArrayLike) -> NDArra
         covered = _hv(_front(clipped), ref) if len(clipped) else 0.0
         contributions[kept_index[k]] = max(float(np.prod(ref - p)) - covered, 0.0)
     return contributions
+
+
+def default_reference(points: np.ndarray) -> np.ndarray:
+    """The worst observed value per objective, pushed 10% of the observed range further out.
+
+    A zero range is pushed by 10% of the value's magnitude (or 1 at zero), so a single
+    trial still has a positive hypervolume. Pass `reference=` to compare studies.
+    """
+    worst, best = points.max(axis=0), points.min(axis=0)
+    span = worst - best
+    span = np.where(span > 0, span, np.where(np.abs(worst) > 0, np.abs(worst), 10.0))
+    return worst + 0.1 * span

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from llmopt.storage.base import Storage, StudyRecord, StudySettings, StudySummary
+from llmopt.storage.base import Storage, StudyRecord, StudySettings, StudySummary, TrialSpend
 
 if TYPE_CHECKING:
     from llmopt.storage.sql import SQLStorage
@@ -25,7 +25,7 @@ def get_storage(
     return SQLStorage(storage, create=create, readonly=readonly)
 
 
-__all__ = ["SQLStorage", "Storage", "StudyRecord", "StudySettings", "StudySummary", "get_storage"]
+__all__ = ["SQLStorage", "Storage", "StudyRecord", "StudySettings", "StudySummary", "TrialSpend", "get_storage"]
 
 
 def __getattr__(name: str) -> object:

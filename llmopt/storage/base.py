@@ -55,6 +55,17 @@ class StudySummary:
     created_at: datetime | None
 
 
+@dataclass(frozen=True)
+class TrialSpend:
+    """What one trial's calls cost, summed over every attempt: the report's spend curves read
+    one of these per trial instead of every call."""
+
+    billed_cost: float = 0.0
+    cost: float = 0.0
+    attempts: int = 0
+    cache_hits: int = 0
+
+
 class Storage(ABC):
     """Where studies live; SQLStorage is the implementation (SQLite file, in-memory, PostgreSQL)."""
 
@@ -167,6 +178,10 @@ class Storage(ABC):
     @abstractmethod
     def study_spent(self, study_id: int) -> float:
         """Dollars actually paid by the study so far (sum of billed costs of its calls)."""
+
+    @abstractmethod
+    def spend_by_trial(self, study_id: int) -> dict[int, TrialSpend]:
+        """Per trial id with calls: dollars billed and at list price, attempts sent, cache hits (one grouped read)."""
 
     @abstractmethod
     def cache_get(self, study_id: int, key: str) -> str | None: ...

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from llmopt.errors import StudyError
-from llmopt.pareto import hypervolume, non_dominated_mask, to_minimization
+from llmopt.pareto import default_reference, hypervolume, non_dominated_mask, to_minimization
 from llmopt.trial import Objective, TrialRecord
 
 
@@ -35,18 +35,6 @@ def pareto_records(records: Sequence[TrialRecord], objectives: Sequence[Objectiv
 def _scored(records: Sequence[TrialRecord], objectives: Sequence[Objective]) -> list[TrialRecord]:
     names = [o.name for o in objectives]
     return [r for r in records if r.has_finite_values(names)]
-
-
-def default_reference(points: np.ndarray) -> np.ndarray:
-    """The worst observed value per objective, pushed 10% of the observed range further out.
-
-    A zero range is pushed by 10% of the value's magnitude (or 1 at zero), so a single
-    trial still has a positive hypervolume. Pass `reference=` to compare studies.
-    """
-    worst, best = points.max(axis=0), points.min(axis=0)
-    span = worst - best
-    span = np.where(span > 0, span, np.where(np.abs(worst) > 0, np.abs(worst), 10.0))
-    return worst + 0.1 * span
 
 
 def hypervolume_of(

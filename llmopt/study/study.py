@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import secrets
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -342,6 +344,21 @@ class Study:
     def hypervolume(self, reference: Sequence[float] | None = None) -> float:
         """Hypervolume of the front (see `llmopt.study.front.hypervolume_of` for the default reference)."""
         return hypervolume_of([t for t in self.get_trials([TrialState.COMPLETE]) if t.feasible], self.objectives, reference)
+
+    def write_report(self, path: str | os.PathLike[str]) -> Path:
+        """Write the self-contained HTML report (plots, front table, importance) to `path`; opens offline.
+
+        The page is written to a temporary file beside `path` and renamed, so a reader never
+        sees half a report.
+        """
+        from llmopt.report.html import build_html
+        from llmopt.study.report_data import report_data
+
+        target = Path(path)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(build_html(report_data(self)), encoding="utf-8")
+        partial.replace(target)
+        return target
 
     @property
     def best_trial(self) -> TrialRecord:

@@ -165,6 +165,27 @@ def test_calls_cache_and_spend(storage, unique_name: str) -> None:
     assert storage.study_spent(again.study_id) == 0.0 and storage.cache_get(again.study_id, "k1") is None
 
 
+def test_spend_by_trial_sums_each_trials_attempts(storage, unique_name: str) -> None:
+    from llmopt.storage.base import TrialSpend
+    from llmopt.trial import CallRecord
+
+    study = _study(storage, unique_name)
+    first, _ = storage.start_trial(study.study_id, time.time())
+    second, _ = storage.start_trial(study.study_id, time.time())
+    hit = CallRecord("m", 10, 2, 0.003, 0.0, 0.1, cache_hit=True)
+    storage.add_example_result(first.trial_id, ExampleResult("q1", calls=(CallRecord("m", 10, 2, 0.003, 0.003, 0.4), hit)))
+    storage.add_calls(first.trial_id, [CallRecord("m", 5, 0, 0.001, 0.001, 0.1, status="failed", error_class="Timeout")])
+    other = _study(storage, unique_name + "-other")
+    elsewhere, _ = storage.start_trial(other.study_id, time.time())
+    storage.add_calls(elsewhere.trial_id, [CallRecord("m", 1, 1, 9.0, 9.0, 0.1)])
+    spend = storage.spend_by_trial(study.study_id)
+    assert set(spend) == {first.trial_id}  # a trial without calls is absent; other studies' trials too
+    got = spend[first.trial_id]
+    assert (got.attempts, got.cache_hits) == (2, 1)
+    assert got.billed_cost == pytest.approx(0.004) and got.cost == pytest.approx(0.007)
+    assert isinstance(got, TrialSpend) and second.trial_id not in spend
+
+
 def test_study_and_trial_system_attrs(storage, unique_name: str) -> None:
     study = _study(storage, unique_name)
     storage.set_study_system_attr(study.study_id, "status", {"state": "budget_exhausted", "spent": 1.5})

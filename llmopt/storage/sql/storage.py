@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from llmopt.errors import DuplicateStudyError, SchemaVersionError, StorageError, StudyError, StudyNotFoundError
 from llmopt.redaction import redact
-from llmopt.storage.base import Storage, StudyRecord, StudySettings, StudySummary
+from llmopt.storage.base import Storage, StudyRecord, StudySettings, StudySummary, TrialSpend
 from llmopt.storage.sql import codec
 from llmopt.storage.sql.engine import enable_wal, make_engine, normalize_url, sqlite_path
 from llmopt.storage.sql.failures import storage_error
@@ -579,6 +579,14 @@ class SQLStorage(Storage):
     def study_spent(self, study_id: int) -> float:
         with self._txn(readonly=True) as conn:
             return float(conn.execute(select(func.coalesce(func.sum(calls.c.billed_cost), 0.0)).where(calls.c.study_id == study_id)).scalar_one())
+
+    def spend_by_trial(self, study_id: int) -> dict[int, TrialSpend]:
+        query = (select(calls.c.trial_id, func.sum(calls.c.billed_cost), func.sum(calls.c.cost), func.count(),
+                        func.sum(calls.c.cache_hit))
+                 .where(calls.c.study_id == study_id).group_by(calls.c.trial_id))
+        with self._txn(readonly=True) as conn:
+            rows = conn.execute(query).all()
+        return {int(t): TrialSpend(float(b or 0.0), float(c or 0.0), int(n) - int(h or 0), int(h or 0)) for t, b, c, n, h in rows}
 
     def cache_get(self, study_id: int, key: str) -> str | None:
         """The cached response for `key`, or None.
