@@ -26,7 +26,7 @@ ALLOWED = {
     # reports read frozen records (trial, storage.base), intervals of built-in measures, Pareto tools; never storage itself
     "report": {"trial", "space", "pareto", "storage", "evaluation"},
     "loading": {"errors", "space", "evaluation"},
-    "cli": {"errors", "report", "loading", "samplers", "storage", "study", "redaction"},
+    "cli": {"errors", "report", "loading", "samplers", "storage", "study", "redaction", "evaluation", "trial"},
 }
 
 

@@ -47,11 +47,13 @@ def make_study(path: Path, name: str = "report-demo", n_trials: int = 30, seed: 
     data = Dataset([{"id": f"q{i}", "question": f"say {i}", "answer": str(i)} for i in range(N_EXAMPLES)])
     with StubLLMServer(answer=echo_last_word) as server:
         ev = Evaluation(data, pipeline_for(server), prices=STUB_PRICE, models=[STUB_MODEL], objectives=["accuracy", "cost", "latency_p95"],
-                        max_concurrent_examples=4)
+                        max_concurrent_examples=4, trial_budget=0.0032)
         with llmopt.create_study(name, SPACE, ev.objectives, storage=str(path), seed=seed,
                                  constraints=["cost <= 0.00007"]) as study:
             study.enqueue({"model": "small", "temperature": 0.95, "strategy": "direct"})
             study.enqueue({"model": "large", "temperature": 0.1, "strategy": "direct"})
+            study.enqueue({"model": "large", "temperature": 0.0, "strategy": "cot", "strategy.cot.steps": 1})
+            study.enqueue({"model": "large", "temperature": 0.5, "strategy": "cot", "strategy.cot.steps": 4})  # over trial_budget: pruned
             study.optimize(ev, n_trials=n_trials)
 
 
