@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     report.add_argument("--sort", metavar="OBJECTIVE", default=None, help="order the front best first on this objective")
     report.add_argument("--all-variables", action="store_true",
                         help="table/markdown: also the variables every front member sets alike")
+    report.add_argument("--where", action="append", default=[], metavar="LIMIT",
+                        help="what to deploy: only trials meeting LIMIT, e.g. 'cost <= 0.002' (repeatable); "
+                             "names the best and the members tied with it")
 
     add_common(report)
 
@@ -34,10 +37,10 @@ def run(args: argparse.Namespace) -> None:
             print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): open it in a browser; it needs no network")
             return
         if args.output is None:
-            print_front(study, args.format, args.sort, args.all_variables)
+            print_front(study, args.format, args.sort, args.all_variables, args.where)
             return
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
-            print_front(study, args.format, args.sort, args.all_variables)
+            print_front(study, args.format, args.sort, args.all_variables, args.where)
         Path(args.output).write_text(buffer.getvalue(), encoding="utf-8")
         print(f"wrote {args.output}")

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -97,8 +98,13 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def render(rows: Sequence[dict[str, Any]], fmt: str) -> str:
-    """Render rows as an aligned text table, a JSON list, or CSV with a header."""
+def render(rows: Sequence[dict[str, Any]], fmt: str, width: int | None = None) -> str:
+    """Render rows as an aligned text table, a JSON list, or CSV with a header.
+
+    `width` (a terminal's columns) fits a table to it: the widest text cells are cut with "…"
+    down to MIN_CELL characters, then the columns that still do not fit continue below in
+    blocks that each start with the first column (the trial number).
+    """
     if fmt == "json":  # strict JSON: inf/NaN (from databases older than the finite-value check) as strings
         return json.dumps([{k: _json_safe(v) for k, v in row.items()} for row in rows], indent=2, default=str)
     cols = _columns(rows)
@@ -119,7 +125,53 @@ def render(rows: Sequence[dict[str, Any]], fmt: str) -> str:
             return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
         return "\n".join([line(cols), line(["---"] * len(cols)), *(line(c) for c in cells)])
     widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(cols)]
-    head = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
-    rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(v.ljust(w) for v, w in zip(line, widths)) for line in cells]
-    return "\n".join([head, rule, *body])
+    if width is not None:
+        numeric = [all(_NUMBER.match(line[i]) for line in cells) for i in range(len(cols))]
+        widths = _shrink(widths, [len(c) for c in cols], width, numeric)
+        cells = [[_cut(v, w) for v, w in zip(line, widths)] for line in cells]
+        cols = [_cut(c, w) for c, w in zip(cols, widths)]
+    blocks = _blocks(widths, width) if width is not None else [list(range(len(cols)))]
+    out = []
+    for block in blocks:
+        head = "  ".join(cols[i].ljust(widths[i]) for i in block).rstrip()
+        rule = "  ".join("-" * widths[i] for i in block)
+        body = ["  ".join(line[i].ljust(widths[i]) for i in block).rstrip() for line in cells]
+        out.append("\n".join([head, rule, *body]))
+    return "\n\n".join(out)
+
+
+MIN_CELL = 12
+
+
+_NUMBER = re.compile(r"^(-|[-+0-9.eE]+|inf|-inf|nan)( \[[^\]]*\])?$")  # a value, perhaps with its interval
+
+
+def _shrink(widths: list[int], heads: list[int], limit: int, numeric: list[bool]) -> list[int]:
+    """Narrow the widest text columns (never below MIN_CELL, nor below their header) until the
+    row fits; numbers and intervals are never cut (a cut number is a wrong number)."""
+    widths = list(widths)
+    floor = [max(MIN_CELL, min(h, 20)) for h in heads]
+    while sum(widths) + 2 * (len(widths) - 1) > limit:
+        candidates = [i for i, w in enumerate(widths) if i > 0 and w > floor[i] and not numeric[i]]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: widths[i])
+        widths[widest] -= 1
+    return widths
+
+
+def _blocks(widths: list[int], limit: int) -> list[list[int]]:
+    """Column indices per block: each block starts with column 0 and fits in `limit` where it can."""
+    blocks: list[list[int]] = [[0]]
+    used = widths[0]
+    for i in range(1, len(widths)):
+        if used + 2 + widths[i] > limit and len(blocks[-1]) > 1:
+            blocks.append([0])
+            used = widths[0]
+        blocks[-1].append(i)
+        used += 2 + widths[i]
+    return blocks
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"

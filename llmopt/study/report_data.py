@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from llmopt.report.data import StudyData
@@ -12,12 +13,15 @@ if TYPE_CHECKING:
     from llmopt.study.study import Study
 
 
-def report_data(study: Study) -> StudyData:
-    """Every trial, the per-example results of those with values, each trial's spend, the study's attributes."""
+def report_data(study: Study, examples_of: Iterable[int] | None = None) -> StudyData:
+    """Every trial, the per-example results of those with values (or only of the trial
+    numbers `examples_of`), each trial's spend, the study's attributes."""
     storage = study.storage
     record = storage.get_study(study.name)
     trials = tuple(storage.get_trials(record.study_id))
-    with_values = [t.trial_id for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED) and t.trial_id is not None]
+    wanted = None if examples_of is None else set(examples_of)
+    with_values = [t.trial_id for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED) and t.trial_id is not None
+                   and (wanted is None or t.number in wanted)]
     front = pareto_records([t for t in trials if t.state == TrialState.COMPLETE and t.feasible], study.objectives)
     return StudyData(
         name=study.name,
