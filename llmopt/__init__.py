@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "Objective": "llmopt.trial",
     "OutcomeConstraint": "llmopt.study.outcome",
     "ParetoPruner": "llmopt.pruning",
+    "Plan": "llmopt.study.plan",
     "Predicate": "llmopt.space",
     "Price": "llmopt.evaluation",
     "RandomSampler": "llmopt.samplers",
@@ -57,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "create_study": "llmopt.study",
     "delete_study": "llmopt.study",
     "load_study": "llmopt.study",
+    "plan": "llmopt.study.plan",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -94,6 +96,7 @@ if TYPE_CHECKING:
     )
     from llmopt.pruning import MedianPruner, ParetoPruner, Stages, SuccessiveHalvingPruner
     from llmopt.study.outcome import OutcomeConstraint
+    from llmopt.study.plan import Plan, plan
     from llmopt.samplers import (
         AutoSampler,
         GPSampler,

@@ -57,7 +57,7 @@ def evaluate(trial) -> dict[str, float]:
     for question_id, difficulty in QUESTIONS:
         correct, tokens_in, tokens_out, latency = _answer(trial.config, question_id, difficulty)
         cost = (tokens_in * price_in + tokens_out * price_out) / 1e6
-        trial.record_example(question_id, {"correct": float(correct)}, cost=cost, latency=latency,
+        trial.record_example(question_id, {"score": float(correct)}, cost=cost, latency=latency,
                              prompt_tokens=tokens_in, completion_tokens=tokens_out)
         hits += correct
         costs.append(cost)

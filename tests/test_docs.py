@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -71,7 +72,7 @@ def test_readme_cli_block_runs_as_written(tmp_path: Path) -> None:
     outputs = {}
     for command in cli_block():
         assert command.startswith("llmopt "), command
-        argv = [sys.executable, "-m", "llmopt", *command.split()[1:]]
+        argv = [sys.executable, "-m", "llmopt", *shlex.split(command)[1:]]
         out = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
         assert out.returncode == 0, f"{command}: {out.stderr[-2000:]}"
         outputs[command] = out.stdout

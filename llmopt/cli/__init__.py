@@ -1,4 +1,4 @@
-"""The `llmopt` command: optimize, studies, trials, report, delete, upgrade. The only package that prints.
+"""The `llmopt` command: optimize, plan, resume, worker, studies, trials, report, show, compare, export, delete, upgrade. The only package that prints.
 
 One module per command (group); each registers its arguments and runs it.
 """
@@ -10,7 +10,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from llmopt.cli import optimize, report, studies
+from llmopt.cli import compare, export, optimize, plan, report, resume, show, studies
 from llmopt.cli.common import STORAGE_HELP
 from llmopt.errors import LLMOptError
 from llmopt.redaction import redact
@@ -22,13 +22,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     optimize.register(sub)
+    plan.register(sub)
     studies.register(sub)
     report.register(sub)
+    show.register(sub)
+    compare.register(sub)
+    resume.register(sub)
+    export.register(sub)
     return parser
 
 
-COMMANDS = {"optimize": optimize.run, "studies": studies.studies, "trials": studies.trials, "report": report.run,
-            "delete": studies.delete, "upgrade": studies.upgrade}
+COMMANDS = {"optimize": optimize.run, "plan": plan.run, "studies": studies.studies, "trials": studies.trials, "report": report.run,
+            "delete": studies.delete, "upgrade": studies.upgrade, "export": export.run,
+            "show": show.run, "compare": compare.run,
+            "resume": resume.resume, "worker": resume.worker}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from llmopt.errors import LLMOptError
 from llmopt.evaluation.measures import MEASURES
 from llmopt.report import render, sort_rows, split_constant, trial_rows
 from llmopt.report.compare import paired_difference
-from llmopt.report.data import StudyData
+from llmopt.report.data import StudyData, recomputes
 from llmopt.study.front import hypervolume_of, pareto_records
 from llmopt.study.outcome import OutcomeConstraint
 from llmopt.study.report_data import report_data
@@ -110,12 +110,14 @@ def _deploy_note(data: StudyData, order: Sequence[int], key: Objective) -> str:
     lines = [f"deploy: trial {best.number} (best on {key.name})"]
     measure = MEASURES.get(key.name)
     best_rows = data.examples_of(best)
-    if measure is None or not best_rows:
+    if measure is None or not recomputes(measure, best_rows, data.measures(best).get(key.name)):
         if len(order) > 1:
             lines.append(f"  (no per-example records for {key.name}: ties with the other {len(order) - 1} cannot be tested)")
         return "\n".join(lines)
     for number in order[1:]:
         other = by_number[number]
+        if not recomputes(measure, data.examples_of(other), data.measures(other).get(key.name)):
+            continue
         diff = paired_difference(measure, best_rows, data.examples_of(other))
         if diff is not None and diff.tied:
             band = "" if diff.interval is None else f" [{diff.interval[0]:+.3g}, {diff.interval[1]:+.3g}]"

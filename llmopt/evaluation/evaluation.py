@@ -149,3 +149,15 @@ class Evaluation:
                 "create the study with objectives=evaluation.objectives",
             )
         self.prices.check(self.models_in(space))
+
+    def plan(self, space: Space, n_trials: int, **options: Any) -> Any:
+        """Cost preview of `n_trials` trials on `space` before spending: returns a `llmopt.Plan`
+        (options and method: `llmopt.plan`).
+
+        The preview runs trials, which is the study layer's job, and this layer may not import
+        it (tests/test_layers.py): the call goes through the package's public `llmopt.plan`,
+        looked up only when called.
+        """
+        import llmopt
+
+        return llmopt.plan(self, space, n_trials, **options)

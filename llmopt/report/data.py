@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmopt.evaluation.intervals import Interval
-from llmopt.evaluation.measures import MEASURES
+from llmopt.evaluation.measures import MEASURES, Measure
 from llmopt.space.space import Leaf
 from llmopt.storage.base import TrialSpend
 from llmopt.trial import ExampleResult, Objective, TrialRecord, TrialState
 
 TABLE_MEASURES = ("accuracy", "cost", "total_cost", "latency_p50", "latency_p95")
+_DERIVED = {"cost": "cost", "total_cost": "cost", "latency_p50": "latency", "latency_p95": "latency"}  # measure -> field it reads
 
 
 @dataclass(frozen=True)
@@ -72,19 +73,26 @@ class StudyData:
             return out
         stored = self.measures(record)
         for name in dict.fromkeys([*self.names, *TABLE_MEASURES]):
-            measure, value = MEASURES.get(name), stored.get(name)
-            if measure is None or not finite(value) or not math.isclose(measure.compute(rows), value, rel_tol=1e-9, abs_tol=1e-12):
+            measure = MEASURES.get(name)
+            if measure is None or not recomputes(measure, rows, stored.get(name)):
                 continue
             if (interval := measure.interval(rows)) is not None:
                 out[name] = interval
         return out
 
     def measures(self, record: TrialRecord) -> dict[str, float]:
-        """The trial's stored measures (an Evaluation stores them all, objectives or not), else its values."""
+        """The trial's stored measures (an Evaluation stores the ones it was asked for), else
+        its values; plus the dollar and latency measures of the report's table computed from
+        its per-example records where every record has the field (they do not depend on the
+        metric, so they mean the same for any objective)."""
         stored = record.system_attrs.get("measures")
         values = dict(record.values or {})
         if isinstance(stored, Mapping):
             values.update({k: v for k, v in stored.items() if isinstance(v, (int, float))})
+        rows = self.examples_of(record)
+        for name, field_name in _DERIVED.items():
+            if name not in values and rows and all(getattr(r, field_name) is not None for r in rows):
+                values[name] = MEASURES[name].compute(rows)
         return values
 
     def trial_spend(self, record: TrialRecord) -> TrialSpend:
@@ -127,6 +135,13 @@ def summary(data: StudyData) -> dict[str, Any]:
         "pruner": (pruner or {}).get("type", "none") if isinstance(pruner, Mapping) or pruner is None else str(pruner),
         "constraints": list(data.constraints),
     }
+
+
+def recomputes(measure: Measure, rows: Sequence[ExampleResult], stored: Any) -> bool:
+    """True when the built-in `measure` computed from `rows` gives the `stored` value: only then
+    do intervals and paired tests on those rows speak about the stored number (a plain
+    objective may record a "correct" metric where the built-in accuracy reads "score")."""
+    return bool(rows) and finite(stored) and math.isclose(measure.compute(rows), stored, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def finite(value: Any) -> bool:

@@ -7,7 +7,7 @@ changed nothing, so a failure never loses what was stored before.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -174,6 +174,21 @@ class Storage(ABC):
     @abstractmethod
     def add_calls(self, trial_id: int, calls: Iterable[CallRecord]) -> None:
         """Store calls made outside any example (e.g. a failed example's calls), so spend is never lost."""
+
+    # Streaming readers (exports): pages by primary key, one short read transaction per page and
+    # none held between pages, so memory stays flat and writers are never blocked for long.
+    # Rows stored while a reader runs may or may not be included (no snapshot spans the pages).
+    @abstractmethod
+    def iter_trials(self, study_id: int, batch: int = 500) -> Iterator[TrialRecord]:
+        """Every trial of the study ordered by number, read `batch` at a time."""
+
+    @abstractmethod
+    def iter_examples(self, study_id: int, batch: int = 1000) -> Iterator[tuple[int, ExampleResult]]:
+        """(trial number, example) for every stored example of the study, in the order stored, `batch` per read."""
+
+    @abstractmethod
+    def iter_calls(self, study_id: int, batch: int = 1000) -> Iterator[tuple[int, CallRecord]]:
+        """(trial number, call) for every stored call attempt of the study, in the order stored, `batch` per read."""
 
     @abstractmethod
     def study_spent(self, study_id: int) -> float:

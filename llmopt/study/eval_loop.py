@@ -157,6 +157,7 @@ class EvaluationLoop:
     def _more(self) -> bool:
         return not (
             self.stopping
+            or self.study.stop_requested
             or (self.n_trials is not None and self.started >= self.n_trials)
             or (self.deadline is not None and time.monotonic() >= self.deadline)
             or self.env.budget.exhausted

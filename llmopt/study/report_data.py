@@ -14,14 +14,14 @@ if TYPE_CHECKING:
 
 
 def report_data(study: Study, examples_of: Iterable[int] | None = None) -> StudyData:
-    """Every trial, the per-example results of those with values (or only of the trial
-    numbers `examples_of`), each trial's spend, the study's attributes."""
+    """Every trial, the per-example results of those with values (or of the trials numbered
+    `examples_of`, whatever their state), each trial's spend, the study's attributes."""
     storage = study.storage
     record = storage.get_study(study.name)
     trials = tuple(storage.get_trials(record.study_id))
     wanted = None if examples_of is None else set(examples_of)
-    with_values = [t.trial_id for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED) and t.trial_id is not None
-                   and (wanted is None or t.number in wanted)]
+    with_values = [t.trial_id for t in trials if t.trial_id is not None and (
+        t.number in wanted if wanted is not None else t.state in (TrialState.COMPLETE, TrialState.PRUNED))]
     front = pareto_records([t for t in trials if t.state == TrialState.COMPLETE and t.feasible], study.objectives)
     return StudyData(
         name=study.name,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from llmopt.errors import DuplicateStudyError, SpaceExhaustedError, StorageError, StudyError
+from llmopt.progress import ProgressLine
 from llmopt.redaction import describe_exception
 from llmopt.samplers import Sampler, default_sampler, sampler_from_dict
 from llmopt.samplers.draw import draw_feasible
@@ -56,6 +57,7 @@ class Study:
         self._finished: dict[int, TrialRecord] = {}
         self._first_open = 0
         self._size: int | None | bool = False  # finite number of configurations; False: not counted yet
+        self._stop = False  # set by stop(): the running optimize starts no more trials
         # A study nobody closes still stops its heartbeat thread (and releases a storage it opened
         # itself) when it is garbage-collected or the interpreter exits.
         self._closer = weakref.finalize(self, _release, self._heartbeat, storage if owns_storage else None)
@@ -281,22 +283,29 @@ class Study:
                              "pass objective functions or Evaluation(...)")
         if isinstance(fn, Evaluation):
             check_constraint_names(self.outcome_constraints, [o.name for o in self.objectives], [m.name for m in fn.measures])
+            self._stop = False
             optimize_evaluation(self, fn, n_trials, timeout, list(callbacks), show_progress)
             return
         check_constraint_names(self.outcome_constraints, [o.name for o in self.objectives], [])
         deadline = None if timeout is None else time.monotonic() + timeout
         callbacks = list(callbacks)
         done = 0
-        while (n_trials is None or done < n_trials) and (deadline is None or time.monotonic() < deadline):
-            try:
-                trial = self.ask()
-            except SpaceExhaustedError as exc:
-                log.info("study %s: %s", self.name, exc.message)
-                break
-            record = self._run_one(fn, trial, catch)
-            done += 1
-            for callback in callbacks:
-                callback(self, record)
+        self._stop = False
+        progress = ProgressLine(n_trials, enabled=show_progress if show_progress is not None else False)
+        try:
+            while (n_trials is None or done < n_trials) and (deadline is None or time.monotonic() < deadline) and not self._stop:
+                try:
+                    trial = self.ask()
+                except SpaceExhaustedError as exc:
+                    log.info("study %s: %s", self.name, exc.message)
+                    break
+                record = self._run_one(fn, trial, catch)
+                done += 1
+                progress.update(trials=1)
+                for callback in callbacks:
+                    callback(self, record)
+        finally:
+            progress.close()
 
     def _run_one(self, fn: Callable[[Trial], Any], trial: Trial, catch: tuple[type[BaseException], ...]) -> TrialRecord:
         try:
@@ -369,6 +378,26 @@ class Study:
         if not front:
             raise StudyError(f"study {self.name!r} has no COMPLETE trial yet", "run optimize() first")
         return front[0]
+
+    def stop(self) -> None:
+        """Start no more trials in the running `optimize` (call it from a callback, as in
+        Optuna); the trials in flight finish. The next `optimize` call starts afresh."""
+        self._stop = True
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        """llmopt's own study-level records, fresh from storage (status, budget, pruning, the
+        files `llmopt optimize` ran it with)."""
+        return dict(self.storage.get_study(self.name).system_attrs)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Store one of llmopt's study-level records (JSON-serialisable), shared by every worker."""
+        self.storage.set_study_system_attr(self._record.study_id, key, value)
+        self._record.system_attrs[key] = value
 
     def set_sampler(self, sampler: Sampler) -> None:
         """Switch the study to another sampler from now on, and store it so resumes use it too."""

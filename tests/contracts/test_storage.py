@@ -196,3 +196,65 @@ def test_study_and_trial_system_attrs(storage, unique_name: str) -> None:
                                   {"prune_reason": "dominated"})
     assert record.system_attrs == {"constraint_violation": 0.25, "prune_reason": "dominated"}
     assert record.constraint_violation == 0.25 and not record.feasible
+
+
+def _examples_study(storage, name: str, trials: int, per_trial: int):
+    """A study of `trials` finished trials with `per_trial` examples each, one call per example."""
+    from llmopt.trial import CallRecord
+
+    study = _study(storage, name)
+    for _ in range(trials):
+        trial, _ = storage.start_trial(study.study_id, time.time())
+        for i in range(per_trial):
+            call = CallRecord("m", i, 1, 0.001 * i, 0.001 * i, 0.1, example_id=f"t{trial.number}-e{i}")
+            storage.add_example_result(trial.trial_id, ExampleResult(f"t{trial.number}-e{i}", {"score": i / 10}, cost=0.001 * i,
+                                                                     output=f"answer {i}", calls=(call,)))
+        storage.finish_trial(trial.trial_id, TrialState.COMPLETE, {"accuracy": 0.5, "cost": 1.0}, None, time.time())
+    return study
+
+
+def test_iter_examples_and_calls_page_in_stored_order(storage, unique_name: str) -> None:
+    study = _examples_study(storage, unique_name, trials=3, per_trial=4)
+    expected = [(t, f"t{t}-e{i}") for t in range(3) for i in range(4)]
+    for batch in (1, 5, 12, 1000):  # pages of one, pages that split a trial, an exact fit, one page
+        got = list(storage.iter_examples(study.study_id, batch=batch))
+        assert [(n, e.example_id) for n, e in got] == expected
+        assert got[5][1].metrics == {"score": 0.1} and got[5][1].output == "answer 1" and got[5][1].cost == pytest.approx(0.001)
+        calls = list(storage.iter_calls(study.study_id, batch=batch))
+        assert [(n, c.example_id) for n, c in calls] == expected and calls[6][1].prompt_tokens == 2
+    assert [r.number for r in storage.iter_trials(study.study_id, batch=2)] == [0, 1, 2]
+    assert [r.number for r in storage.iter_trials(study.study_id)] == [0, 1, 2]
+
+
+def test_iter_readers_leave_out_other_studies_and_handle_empty_ones(storage, unique_name: str) -> None:
+    from llmopt.trial import CallRecord
+
+    first = _examples_study(storage, unique_name, trials=2, per_trial=3)
+    other = _examples_study(storage, unique_name + "-other", trials=2, per_trial=3)  # interleaved ids after first's
+    trial, _ = storage.start_trial(first.study_id, time.time())  # first again: its ids now come after other's
+    storage.add_example_result(trial.trial_id, ExampleResult("late"))
+    storage.add_calls(trial.trial_id, [CallRecord("m", status="failed", error_class="Timeout")])
+    got = [(n, e.example_id) for n, e in storage.iter_examples(first.study_id, batch=2)]
+    assert got == [(0, "t0-e0"), (0, "t0-e1"), (0, "t0-e2"), (1, "t1-e0"), (1, "t1-e1"), (1, "t1-e2"), (2, "late")]
+    calls = list(storage.iter_calls(first.study_id, batch=2))
+    assert len(calls) == 7 and calls[-1][0] == 2 and calls[-1][1].example_id is None and calls[-1][1].error_class == "Timeout"
+    assert len(list(storage.iter_examples(other.study_id, batch=4))) == 6
+    assert [r.number for r in storage.iter_trials(first.study_id, batch=1)] == [0, 1, 2]
+    empty = _study(storage, unique_name + "-empty")
+    assert list(storage.iter_examples(empty.study_id)) == [] and list(storage.iter_calls(empty.study_id)) == []
+    assert list(storage.iter_trials(empty.study_id)) == []
+    storage.start_trial(empty.study_id, time.time())  # a trial with no examples yet
+    assert list(storage.iter_examples(empty.study_id, batch=1)) == [] and len(list(storage.iter_trials(empty.study_id))) == 1
+    with pytest.raises(StudyError, match="batch"):
+        storage.iter_examples(first.study_id, batch=0)
+
+
+def test_iter_examples_sees_rows_stored_between_pages(storage, unique_name: str) -> None:
+    study = _examples_study(storage, unique_name, trials=1, per_trial=2)
+    stream = storage.iter_examples(study.study_id, batch=1)
+    assert next(stream)[1].example_id == "t0-e0"
+    trial, _ = storage.start_trial(study.study_id, time.time())  # written while the export is between pages: no lock held
+    storage.add_example_result(trial.trial_id, ExampleResult("new"))
+    rest = [e.example_id for _, e in stream]
+    assert rest in (["t0-e1"], ["t0-e1", "new"])  # a row stored meanwhile may be read or not; nothing else changes
+    assert [e.example_id for _, e in storage.iter_examples(study.study_id)] == ["t0-e0", "t0-e1", "new"]

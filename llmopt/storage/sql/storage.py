@@ -94,7 +94,10 @@ class SQLStorage(Storage):
                 raise storage_error(exc, self._safe_url()) from exc
 
     def _safe_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        """The URL as the user gave it, password hidden (a read-only SQLite engine's own URL is a bare sqlite://)."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
 
     def _init_schema(self, create: bool) -> None:
         """Check the schema before anything is written: ours, a version we read, else refuse untouched."""
@@ -553,28 +556,77 @@ class SQLStorage(Storage):
         with self._txn(readonly=True) as conn:
             rows = conn.execute(select(examples).where(examples.c.trial_id.in_(ids)).order_by(examples.c.id)).mappings().all()
         for r in rows:
-            out[r["trial_id"]].append(
-                ExampleResult(
-                    example_id=r["example_id"], metrics=codec.loads(r["metrics_json"]), cost=r["cost"], latency=r["latency"],
-                    prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"], error=r["error"],
-                    created_at=_dt(r["created_at"]), billed_cost=r["billed_cost"], output=r["output"],
-                    n_calls=r["n_calls"], cache_hits=r["cache_hits"],
-                )
-            )
+            out[r["trial_id"]].append(_example(r))
         return out
 
     def get_calls(self, trial_id: int) -> list[CallRecord]:
         with self._txn(readonly=True) as conn:
             rows = conn.execute(select(calls).where(calls.c.trial_id == trial_id).order_by(calls.c.id)).mappings().all()
-        return [
-            CallRecord(
-                model=r["model"], prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"], cost=r["cost"],
-                billed_cost=r["billed_cost"], latency=r["latency"], cache_hit=bool(r["cache_hit"]), error=r["error"],
-                example_id=r["example_id"], status=r["status"], error_class=r["error_class"], attempt=r["attempt"],
-                maybe_billed=bool(r["maybe_billed"]),
-            )
-            for r in rows
-        ]
+        return [_call(r) for r in rows]
+
+    # -- streaming readers: keyset pages (WHERE key > last ORDER BY key LIMIT batch) ------------------
+    def iter_trials(self, study_id: int, batch: int = 500) -> Iterator[TrialRecord]:
+        query = select(trials).where(trials.c.study_id == study_id)
+        return (_record(row) for row in self._pages(query, trials.c.number, batch))
+
+    def iter_examples(self, study_id: int, batch: int = 1000) -> Iterator[tuple[int, ExampleResult]]:
+        """Examples carry no study id: the join on the trial gives both the filter and the trial number.
+
+        Every page should walk the examples' primary key from the last one read. PostgreSQL
+        does so by its statistics (kept by autovacuum). SQLite, left alone, starts from the
+        trials' index and sorts all the study's examples again for every page (quadratic: 1.3 s
+        of queries instead of 0.18 s at 100,000 examples), so there the filter is written
+        `study_id + 0` (SQLite's documented way to keep a term off an index) and the walk is
+        kept between the study's first and last example id (read once, from the trials' index),
+        so other studies' examples before and after are never scanned.
+        """
+        joined = (select(examples, trials.c.number.label("trial_number"))
+                  .join(trials, trials.c.id == examples.c.trial_id))
+        bounds = None
+        if self._is_postgres:
+            query = joined.where(trials.c.study_id == study_id)
+        else:
+            query = joined.where(trials.c.study_id + 0 == study_id)
+            bounds = (select(func.min(examples.c.id), func.max(examples.c.id))
+                      .join(trials, trials.c.id == examples.c.trial_id).where(trials.c.study_id == study_id))
+        return ((row["trial_number"], _example(row)) for row in self._pages(query, examples.c.id, batch, bounds))
+
+    def iter_calls(self, study_id: int, batch: int = 1000) -> Iterator[tuple[int, CallRecord]]:
+        query = (select(calls, trials.c.number.label("trial_number"))
+                 .join(trials, trials.c.id == calls.c.trial_id).where(calls.c.study_id == study_id))
+        return ((row["trial_number"], _call(row)) for row in self._pages(query, calls.c.id, batch))
+
+    def _pages(self, query: Any, key: Any, batch: int, bounds: Any = None) -> Iterator[Mapping[str, Any]]:
+        """The rows of `query` in `key` order (a unique column it selects), `batch` rows per read;
+        `bounds`, a query of the lowest and highest key, limits the walk to that range.
+
+        Each page is its own short read transaction, fetched whole before anything is yielded:
+        no transaction stays open while the caller writes its output (no lock held, no
+        snapshot pinned for minutes), and memory holds one page whatever the study's size.
+        """
+        limit = _batch(batch)  # checked now, not at the first next()
+
+        def pages() -> Iterator[Mapping[str, Any]]:
+            ranged, last, high = query, None, None
+            if bounds is not None:
+                with self._txn(readonly=True) as conn:
+                    low, high = conn.execute(bounds).one()
+                if low is None:
+                    return
+                # one lower bound only (key > last): given two, SQLite may start every page at the first
+                ranged, last = query.where(key <= high), low - 1
+            while True:
+                page = ranged if last is None else ranged.where(key > last)
+                with self._txn(readonly=True) as conn:
+                    rows = conn.execute(page.order_by(key).limit(limit)).mappings().all()
+                yield from rows
+                if len(rows) < limit:
+                    return
+                last = rows[-1][key.name]
+                if high is not None and last >= high:
+                    return
+
+        return pages()
 
     def study_spent(self, study_id: int) -> float:
         with self._txn(readonly=True) as conn:
@@ -630,6 +682,30 @@ class _CacheKeys:
 
     def __init__(self, keys: set[str], refresh_at: float) -> None:
         self.keys, self.refresh_at = keys, refresh_at
+
+
+def _batch(batch: int) -> int:
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise StudyError(f"batch must be a positive whole number of rows, got {batch!r}", "pass e.g. batch=1000")
+    return batch
+
+
+def _example(r: Mapping[str, Any]) -> ExampleResult:
+    return ExampleResult(
+        example_id=r["example_id"], metrics=codec.loads(r["metrics_json"]), cost=r["cost"], latency=r["latency"],
+        prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"], error=r["error"],
+        created_at=_dt(r["created_at"]), billed_cost=r["billed_cost"], output=r["output"],
+        n_calls=r["n_calls"], cache_hits=r["cache_hits"],
+    )
+
+
+def _call(r: Mapping[str, Any]) -> CallRecord:
+    return CallRecord(
+        model=r["model"], prompt_tokens=r["prompt_tokens"], completion_tokens=r["completion_tokens"], cost=r["cost"],
+        billed_cost=r["billed_cost"], latency=r["latency"], cache_hit=bool(r["cache_hit"]), error=r["error"],
+        example_id=r["example_id"], status=r["status"], error_class=r["error_class"], attempt=r["attempt"],
+        maybe_billed=bool(r["maybe_billed"]),
+    )
 
 
 def _record(row: Mapping[str, Any]) -> TrialRecord:
