@@ -1,7 +1,10 @@
 """llmopt: find the best settings of an LLM program, with a persisted Pareto front of accuracy, cost and latency.
 
 Names are imported on first use, so `import llmopt` stays fast and pulls in neither
-SQLAlchemy nor litellm.
+SQLAlchemy nor litellm. The top level holds what a user types in the first hour (README,
+"API at a glance", lists it; a test keeps the two equal); records, base classes and the
+rest live in their packages (`llmopt.trial`, `llmopt.evaluation`, ...), test doubles in
+`llmopt.testing`.
 """
 
 from __future__ import annotations
@@ -13,14 +16,11 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "AutoSampler": "llmopt.samplers",
-    "BudgetExhausted": "llmopt.evaluation",
     "ChoiceVar": "llmopt.space",
-    "Completion": "llmopt.evaluation",
     "CompositeVar": "llmopt.space",
     "Config": "llmopt.space",
     "Dataset": "llmopt.evaluation",
     "Evaluation": "llmopt.evaluation",
-    "Example": "llmopt.evaluation",
     "FloatVar": "llmopt.space",
     "Forbid": "llmopt.space",
     "GPSampler": "llmopt.samplers",
@@ -35,10 +35,7 @@ _EXPORTS: dict[str, str] = {
     "ModuleOption": "llmopt.space",
     "ModuleVar": "llmopt.space",
     "NSGA2Sampler": "llmopt.samplers",
-    "Objective": "llmopt.trial",
-    "OutcomeConstraint": "llmopt.study.outcome",
     "ParetoPruner": "llmopt.pruning",
-    "Plan": "llmopt.study.plan",
     "Predicate": "llmopt.space",
     "Price": "llmopt.evaluation",
     "RandomSampler": "llmopt.samplers",
@@ -46,12 +43,10 @@ _EXPORTS: dict[str, str] = {
     "Sampler": "llmopt.samplers",
     "Space": "llmopt.space",
     "Stages": "llmopt.pruning",
-    "StubLLMServer": "llmopt.evaluation",
     "Study": "llmopt.study",
     "SuccessiveHalvingPruner": "llmopt.pruning",
     "TPESampler": "llmopt.samplers",
     "Trial": "llmopt.study",
-    "TrialRecord": "llmopt.trial",
     "TrialState": "llmopt.trial",
     "acomplete": "llmopt.evaluation",
     "complete": "llmopt.evaluation",
@@ -80,23 +75,18 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from llmopt.errors import LLMOptError
     from llmopt.evaluation import (
-        BudgetExhausted,
-        Completion,
         Dataset,
         Evaluation,
-        Example,
         Limits,
         LocalModelServer,
         Measure,
         Price,
         RetryPolicy,
-        StubLLMServer,
         acomplete,
         complete,
     )
     from llmopt.pruning import MedianPruner, ParetoPruner, Stages, SuccessiveHalvingPruner
-    from llmopt.study.outcome import OutcomeConstraint
-    from llmopt.study.plan import Plan, plan
+    from llmopt.study.plan import plan
     from llmopt.samplers import (
         AutoSampler,
         GPSampler,
@@ -120,4 +110,4 @@ if TYPE_CHECKING:
         Space,
     )
     from llmopt.study import Study, Trial, create_study, delete_study, load_study
-    from llmopt.trial import Objective, TrialRecord, TrialState
+    from llmopt.trial import TrialState

@@ -11,11 +11,19 @@ Hierarchy::
     │   └── SpaceExhaustedError  a grid or de-duplicating sampler has nothing left
     ├── StorageError            the database failed or holds something unreadable
     │   └── SchemaVersionError  the database was written by a newer llmopt
-    └── EvaluationError         an evaluation set, pipeline, metric or LLM set-up is unusable
-        ├── DatasetError        duplicate ids, missing fields, unreadable JSONL
-        └── MissingPriceError   a model has no price (not in litellm's map, none given)
+    ├── EvaluationError         an evaluation set, pipeline, metric, measure, price, limit or budget is unusable
+    │   ├── DatasetError        duplicate ids, missing fields, unreadable JSONL
+    │   ├── MissingPriceError   a model has no price (not in litellm's map, none given)
+    │   └── LLMCallError        (llmopt.evaluation.calls) a call failed for good, after its retries
+    └── ArrayError              Pareto tools given points or a reference they cannot use (shape, NaN)
 
 `LLMOptError` subclasses ValueError so code written against plain ValueError keeps working.
+Every error carries a `hint` (the fix); the CLI prints "message (fix: hint)" on one line.
+
+Not errors, and deliberately outside the hierarchy: `llmopt.evaluation.budget.CallsStopped`
+and its `BudgetExhausted`, raised inside a pipeline's call to stop it starting new calls (a
+budget is reached, Ctrl-C). A pipeline that catches ValueError to parse an answer must not
+swallow them.
 """
 
 from __future__ import annotations
@@ -72,3 +80,7 @@ class DatasetError(EvaluationError):
 
 class MissingPriceError(EvaluationError):
     """A model is in neither litellm's bundled price map nor the user's prices."""
+
+
+class ArrayError(LLMOptError):
+    """Pareto tools were given arrays they cannot use (wrong shape, NaN, a bad reference point)."""

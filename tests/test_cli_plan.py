@@ -19,7 +19,8 @@ SPACE = Space({"model": ChoiceVar(["openai/small", "openai/large"]), "pad": IntV
 '''
 
 OBJECTIVE_FILE = '''
-from llmopt import Dataset, Evaluation, Price, StubLLMServer, acomplete
+from llmopt import Dataset, Evaluation, Price, acomplete
+from llmopt.testing import StubLLMServer
 
 SERVER = StubLLMServer(answer=lambda messages: messages[-1]["content"].split()[-1])
 SERVICES = [SERVER]  # started around the study (and around the plan)

@@ -16,7 +16,7 @@ ALLOWED = {
     "redaction": set(),  # a leaf: every layer that stores or logs text may redact it
     "space": {"errors"},
     "trial": {"errors"},
-    "pareto": set(),
+    "pareto": {"errors"},
     "samplers": {"errors", "space", "trial", "pareto"},
     "pruning": {"errors", "trial", "space", "pareto"},
     "storage": {"errors", "trial", "redaction"},
@@ -24,8 +24,9 @@ ALLOWED = {
     "progress": set(),
     "study": {"errors", "space", "trial", "pareto", "samplers", "pruning", "storage", "evaluation", "progress", "redaction", "report"},
     # reports read frozen records (trial, storage.base), intervals of built-in measures, Pareto tools; never storage itself
-    "report": {"trial", "space", "pareto", "storage", "evaluation"},
+    "report": {"errors", "trial", "space", "pareto", "storage", "evaluation"},
     "loading": {"errors", "space", "evaluation"},
+    "testing": {"evaluation"},  # test doubles for users' tests
     "cli": {"errors", "report", "loading", "samplers", "storage", "study", "redaction", "evaluation", "trial"},
 }
 
@@ -64,6 +65,27 @@ def test_imports_follow_the_layers(path: Path) -> None:
     if layer not in {"cli"}:
         calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)]
         assert not any(isinstance(c.func, ast.Name) and c.func.id == "print" for c in calls), "only the CLI prints"
+
+
+def private_names_imported(path: Path) -> list[str]:
+    """`from llmopt.pkg import _name`, `from llmopt.pkg._mod import x` and `import llmopt.pkg._mod`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("llmopt."):
+            parts = node.module.split(".")
+            found += [f"{node.module}" for p in parts[2:] if p.startswith("_")]
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("llmopt.") and any(p.startswith("_") for p in a.name.split(".")[2:])]
+    return found
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_private_import_across_packages(path: Path) -> None:
+    """A package's underscored modules and names are its own: another package uses its public ones."""
+    layer = layer_of(path)
+    for name in private_names_imported(path):
+        assert name.split(".")[1] == layer, f"{path.relative_to(PACKAGE)} imports {name}, private to llmopt.{name.split('.')[1]}"
 
 
 def test_reports_read_records_not_storage() -> None:

@@ -14,6 +14,18 @@ def test_all_is_sorted_and_every_name_resolves() -> None:
         assert getattr(llmopt, name) is not None
 
 
+def test_all_is_the_list_the_readme_documents() -> None:
+    """README's "API at a glance" names exactly the top-level API: nothing undocumented, nothing missing."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## API at a glance", 1)[1].split("\n## ", 1)[0]
+    listed = section.split("Records and the rest", 1)[0]
+    documented = set(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", listed)) - {"llmopt"}
+    assert documented == set(llmopt.__all__), (sorted(documented - set(llmopt.__all__)), sorted(set(llmopt.__all__) - documented))
+
+
 def test_public_classes_are_exported() -> None:
     import llmopt.samplers
     import llmopt.space

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from llmopt.errors import StudyError
+from llmopt.errors import EvaluationError
 
 
 class CallsStopped(Exception):
@@ -44,7 +44,7 @@ class StudyBudget:
 
     def __init__(self, limit: float | None, spent: float = 0.0) -> None:
         if limit is not None and (not isinstance(limit, (int, float)) or limit < 0):
-            raise StudyError(f"budget must be a number of dollars >= 0, got {limit!r}", "e.g. budget=5.0")
+            raise EvaluationError(f"budget must be a number of dollars >= 0, got {limit!r}", "e.g. budget=5.0")
         self.limit = limit
         self._stored = spent
         self._unstored = 0.0

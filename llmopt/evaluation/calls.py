@@ -40,17 +40,24 @@ class Completion:
     response: Any = None
 
 
-class LLMCallError(Exception):
+def preload() -> None:
+    """Import litellm (a few seconds) before the first call, so that trial 0's latency does not include it."""
+    _litellm.litellm()
+
+
+class LLMCallError(EvaluationError):
     """A call that failed for good (after retries where retrying made sense); `original` is litellm's error.
 
-    The message names the real cause (a refused connection, a timeout...), redacted of secrets.
+    The message names the real cause (a refused connection, a timeout...), redacted of secrets;
+    the hint says where to look.
     """
 
     def __init__(self, model: str, api_base: str | None, attempts: int, original: BaseException,
                  failure: _litellm.Failure | None = None) -> None:
         self.model, self.api_base, self.attempts, self.original = model, api_base, attempts, original
         self.failure = failure or _litellm.classify(original)
-        super().__init__(describe_failure(model, api_base, attempts, original, self.failure))
+        super().__init__(describe_failure(model, api_base, attempts, original, self.failure),
+                         "check the model name, api_base and key; `llmopt show STUDY TRIAL` lists every attempt")
 
 
 def cache_key(model: str, messages: Any, params: dict[str, Any], sample: int) -> str:

@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from llmopt.errors import StudyError
+from llmopt.errors import EvaluationError
 from llmopt.evaluation.dataset import Dataset
 from llmopt.evaluation.limits import Limits, RetryPolicy
 from llmopt.evaluation.measures import Measure, resolve_measures, score_bounds
@@ -70,19 +70,19 @@ class Evaluation:
             dataset = Dataset.from_jsonl(dataset)
         self.dataset = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
         if not callable(pipeline):
-            raise StudyError(f"pipeline must be callable, got {pipeline!r}", "pass a function (config, example) -> output")
+            raise EvaluationError(f"pipeline must be callable, got {pipeline!r}", "pass a function (config, example) -> output")
         self.pipeline = pipeline
         self.is_async = inspect.iscoroutinefunction(pipeline) or inspect.iscoroutinefunction(getattr(pipeline, "__call__", None))
         if isinstance(metric, str):
             if metric not in METRICS:
-                raise StudyError(f"unknown metric {metric!r}", f"use one of {sorted(METRICS)} or a function (output, expected) -> float")
+                raise EvaluationError(f"unknown metric {metric!r}", f"use one of {sorted(METRICS)} or a function (output, expected) -> float")
             metric = METRICS[metric]
         if not callable(metric):
-            raise StudyError(f"metric must be a name or a function, got {metric!r}", "e.g. metric='exact_match'")
+            raise EvaluationError(f"metric must be a name or a function, got {metric!r}", "e.g. metric='exact_match'")
         self.metric = metric
         self.objective_measures = resolve_measures(objectives)
         if not self.objective_measures:
-            raise StudyError("an evaluation needs at least one objective", "e.g. objectives=['accuracy', 'cost']")
+            raise EvaluationError("an evaluation needs at least one objective", "e.g. objectives=['accuracy', 'cost']")
         self.measures = resolve_measures([*self.objective_measures, *extra_measures])
         #: The metric's scores must lie here (accuracy is a rate in [0, 1]); an example whose score
         #: does not is stored as an error naming the metric and the value. None: any number.
@@ -96,12 +96,12 @@ class Evaluation:
         for name, value, low in (("concurrent_trials", concurrent_trials, 1), ("max_concurrent_examples", self.max_concurrent_examples, 1),
                                  ("fail_fast_after", fail_fast_after, 0)):
             if not isinstance(value, int) or value < low:
-                raise StudyError(f"{name} must be an integer >= {low}, got {value!r}", f"e.g. {name}=4")
+                raise EvaluationError(f"{name} must be an integer >= {low}, got {value!r}", f"e.g. {name}=4")
         if not 0 <= max_error_rate <= 1:
-            raise StudyError(f"max_error_rate must be in [0, 1], got {max_error_rate!r}", "e.g. max_error_rate=0.5")
+            raise EvaluationError(f"max_error_rate must be in [0, 1], got {max_error_rate!r}", "e.g. max_error_rate=0.5")
         for name, value in (("budget", budget), ("trial_budget", trial_budget)):
             if value is not None and (not isinstance(value, (int, float)) or value < 0):
-                raise StudyError(f"{name} must be dollars >= 0, got {value!r}", f"e.g. {name}=2.0")
+                raise EvaluationError(f"{name} must be dollars >= 0, got {value!r}", f"e.g. {name}=2.0")
         self.concurrent_trials = concurrent_trials
         #: Start the next trial once a trial's last examples hold their slots, so the slots its
         #: tail leaves idle are used (at most 2 x concurrent_trials trials then run at once).
@@ -144,7 +144,7 @@ class Evaluation:
         mine = [(o.name, o.direction) for o in self.objectives]
         theirs = [(o.name, o.direction) for o in objectives]
         if mine != theirs:
-            raise StudyError(
+            raise EvaluationError(
                 f"the study's objectives {theirs} differ from the evaluation's {mine}",
                 "create the study with objectives=evaluation.objectives",
             )

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from llmopt.errors import StudyError
+from llmopt.errors import EvaluationError
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,10 @@ class Limits:
     def __post_init__(self) -> None:
         for model, value in self.rate.items():
             if not isinstance(value, (int, float)) or value <= 0:
-                raise StudyError(f"Limits.rate[{model!r}] must be requests per second > 0, got {value!r}", "e.g. rate={'gpt-4o': 5}")
+                raise EvaluationError(f"Limits.rate[{model!r}] must be requests per second > 0, got {value!r}", "e.g. rate={'gpt-4o': 5}")
         for name, value in [("max_in_flight", self.max_in_flight), *(((f"per_model[{m!r}]"), v) for m, v in self.per_model.items())]:
             if not isinstance(value, int) or value < 1:
-                raise StudyError(f"Limits.{name} must be an integer >= 1, got {value!r}", "e.g. Limits(max_in_flight=16)")
+                raise EvaluationError(f"Limits.{name} must be an integer >= 1, got {value!r}", "e.g. Limits(max_in_flight=16)")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.initial_delay < 0 or self.max_delay < 0 or self.timeout <= 0:
-            raise StudyError(f"invalid RetryPolicy {self}", "use max_retries >= 0, delays >= 0 and timeout > 0 seconds")
+            raise EvaluationError(f"invalid RetryPolicy {self}", "use max_retries >= 0, delays >= 0 and timeout > 0 seconds")
 
     def delay(self, attempt: int, jitter: float) -> float:
         """Backoff before retry `attempt` (1-based), with `jitter` in [0, 1) spreading workers apart."""

@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from llmopt.errors import StudyError
+from llmopt.errors import EvaluationError
 from llmopt.evaluation.intervals import mean_interval, quantile_interval
 from llmopt.trial import ExampleResult, Objective
 
@@ -38,9 +38,9 @@ class Measure:
 
     def __post_init__(self) -> None:
         if (self.per_example is None) == (self.fn is None):
-            raise StudyError(f"measure {self.name!r}: give exactly one of per_example= or fn=", "per_example for aggregates, fn for anything else")
+            raise EvaluationError(f"measure {self.name!r}: give exactly one of per_example= or fn=", "per_example for aggregates, fn for anything else")
         if self.aggregate == "quantile" and not (self.q is not None and 0 < self.q < 1):
-            raise StudyError(f"measure {self.name!r}: a quantile needs 0 < q < 1, got {self.q!r}", "e.g. q=0.95")
+            raise EvaluationError(f"measure {self.name!r}: a quantile needs 0 < q < 1, got {self.q!r}", "e.g. q=0.95")
 
     def values(self, records: Sequence[ExampleResult]) -> np.ndarray:
         """One number per example (for aggregate measures)."""
@@ -125,8 +125,8 @@ def resolve_measures(spec: Sequence[str | Measure]) -> list[Measure]:
         elif item in MEASURES:
             out.append(MEASURES[item])
         else:
-            raise StudyError(f"unknown measure {item!r}", f"use one of {sorted(MEASURES)} or a Measure(...)")
+            raise EvaluationError(f"unknown measure {item!r}", f"use one of {sorted(MEASURES)} or a Measure(...)")
     names = [m.name for m in out]
     if len(set(names)) != len(names):
-        raise StudyError(f"measure names must be distinct, got {names}", "rename the duplicates")
+        raise EvaluationError(f"measure names must be distinct, got {names}", "rename the duplicates")
     return out

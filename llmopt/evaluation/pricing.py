@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from llmopt.errors import MissingPriceError, StudyError
+from llmopt.errors import EvaluationError, MissingPriceError
 from llmopt.evaluation import _litellm
 
 
@@ -33,7 +33,7 @@ class Price:
         for name in ("prompt", "completion", "per_second"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0:
-                raise StudyError(f"Price.{name} must be a number >= 0, got {value!r}", "give dollars, e.g. Price(prompt=1.5e-7)")
+                raise EvaluationError(f"Price.{name} must be a number >= 0, got {value!r}", "give dollars, e.g. Price(prompt=1.5e-7)")
 
     def cost(self, prompt_tokens: int, completion_tokens: int, latency: float) -> float:
         return round(prompt_tokens * self.prompt + completion_tokens * self.completion + latency * self.per_second, 12)

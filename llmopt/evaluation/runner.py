@@ -17,7 +17,7 @@ from typing import Any
 
 from llmopt.errors import EvaluationError
 from llmopt.evaluation.budget import CallsStopped
-from llmopt.evaluation.calls import Completion
+from llmopt.evaluation.calls import Completion, LLMCallError
 from llmopt.evaluation.env import CallEnv
 from llmopt.evaluation.evaluation import Evaluation
 from llmopt.evaluation.scope import ExampleScope, TrialScope, enter_example, leave_example
@@ -220,6 +220,8 @@ async def _score(
         else:
             ctx = contextvars.copy_context()
             output = await env.loop.run_in_executor(executor, ctx.run, ev.pipeline, config, example)
+    except LLMCallError as exc:  # a call that failed for good is this example's error, not a set-up problem
+        error = _describe(exc)
     except (CallsStopped, EvaluationError) as exc:
         exc.llmopt_calls = tuple(scope.calls)  # type: ignore[attr-defined]  # paid for: the caller stores them
         raise

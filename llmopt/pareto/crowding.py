@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .dominance import _as_points
+from llmopt.errors import ArrayError
 
 __all__ = ["crowding_distance"]
 
@@ -33,7 +34,7 @@ def crowding_distance(points: ArrayLike) -> NDArray[np.float64]:
     """Crowding distance of each point in an (n, m) front; with n <= 2 every point is a boundary."""
     pts = _as_points(points)
     if not np.isfinite(pts).all():
-        raise ValueError("crowding distance needs finite points")
+        raise ArrayError("crowding distance needs finite points", "drop the points that hold inf or NaN")
     n, m = pts.shape
     if n <= 2:
         return np.full(n, np.inf)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from llmopt.errors import ArrayError
 
 __all__ = ["dominates", "non_dominated_mask", "non_dominated_sort", "to_minimization"]
 
@@ -16,9 +17,9 @@ def _as_points(points: ArrayLike) -> NDArray[np.float64]:
     if arr.ndim == 1 and arr.size == 0:
         arr = arr.reshape(0, 0)
     if arr.ndim != 2:
-        raise ValueError(f"points must be a 2-D array of shape (n, m), got shape {arr.shape}")
+        raise ArrayError(f"points must be a 2-D array of shape (n, m), got shape {arr.shape}", "pass one row per point and one column per objective")
     if np.isnan(arr).any():
-        raise ValueError("points contain NaN")
+        raise ArrayError("points contain NaN", "drop or fix the points that hold NaN")
     return arr
 
 
@@ -140,11 +141,12 @@ def dominates(a: ArrayLike, b: ArrayLike) -> bool:
     a_arr = np.asarray(a, dtype=float)
     b_arr = np.asarray(b, dtype=float)
     if a_arr.ndim != 1 or a_arr.shape != b_arr.shape:
-        raise ValueError(
-            f"a and b must be 1-D with the same length, got shapes {a_arr.shape} and {b_arr.shape}"
+        raise ArrayError(
+            f"a and b must be 1-D with the same length, got shapes {a_arr.shape} and {b_arr.shape}",
+            "give two points with one value per objective",
         )
     if np.isnan(a_arr).any() or np.isnan(b_arr).any():
-        raise ValueError("a and b must not contain NaN")
+        raise ArrayError("a and b must not contain NaN", "drop or fix the values that are NaN")
     return bool(np.all(a_arr <= b_arr) and np.any(a_arr < b_arr))
 
 
@@ -180,10 +182,11 @@ def to_minimization(values: ArrayLike, maximize: Sequence[bool]) -> NDArray[np.f
     arr = np.asarray(values, dtype=float)
     flags = np.asarray(maximize, dtype=bool)
     if flags.ndim != 1:
-        raise ValueError("maximize must be a 1-D sequence of booleans, one per objective")
+        raise ArrayError("maximize must be a 1-D sequence of booleans, one per objective", "give one True/False flag per objective")
     if arr.ndim == 0 or arr.shape[-1] != flags.size:
-        raise ValueError(
+        raise ArrayError(
             f"values have {arr.shape[-1] if arr.ndim else 0} objectives but maximize has "
-            f"{flags.size} flags"
+            f"{flags.size} flags",
+            "give one maximize flag per objective",
         )
     return np.where(flags, -arr, arr)

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .dominance import _front_of_sorted_unique, _unique_rows
+from llmopt.errors import ArrayError
 
 __all__ = ["hypervolume", "hypervolume_contributions"]
 
@@ -18,20 +19,21 @@ def _validate(
     """Return float (n, m) points and (m,) reference, or raise with a message naming the problem."""
     ref = np.asarray(reference, dtype=float)
     if ref.ndim != 1 or ref.size == 0:
-        raise ValueError(f"reference must be a non-empty 1-D sequence, got shape {ref.shape}")
+        raise ArrayError(f"reference must be a non-empty 1-D sequence, got shape {ref.shape}", "give one reference value per objective")
     if not np.isfinite(ref).all():
-        raise ValueError("reference must be finite (no NaN or inf)")
+        raise ArrayError("reference must be finite (no NaN or inf)", "give finite reference values (the worst acceptable value per objective)")
     pts = np.asarray(points, dtype=float)
     if pts.ndim == 1 and pts.size == 0:
         pts = pts.reshape(0, ref.size)
     if pts.ndim != 2:
-        raise ValueError(f"points must be a 2-D array of shape (n, m), got shape {pts.shape}")
+        raise ArrayError(f"points must be a 2-D array of shape (n, m), got shape {pts.shape}", "pass one row per point and one column per objective")
     if pts.shape[1] != ref.size:
-        raise ValueError(
-            f"reference has {ref.size} objectives but points have {pts.shape[1]} objectives"
+        raise ArrayError(
+            f"reference has {ref.size} objectives but points have {pts.shape[1]} objectives",
+            "give the reference one value per objective",
         )
     if np.isnan(pts).any():
-        raise ValueError("points contain NaN")
+        raise ArrayError("points contain NaN", "drop or fix the points that hold NaN")
     return pts, ref
 
 
@@ -125,7 +127,7 @@ def hypervolume_contributions(points: ArrayLike, reference: ArrayLike) -> NDArra
         return contributions
     kept = pts[kept_index]
     if np.isinf(kept).any():
-        raise ValueError("contributions are undefined when a point has a -inf coordinate")
+        raise ArrayError("contributions are undefined when a point has a -inf coordinate", "drop the points with a -inf coordinate")
     rows, inverse = _unique_rows(kept)
     single = np.bincount(inverse, minlength=len(rows))[inverse] == 1
     candidates = _front_of_sorted_unique(rows)[inverse] & single

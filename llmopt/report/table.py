@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from llmopt.errors import LLMOptError
 from llmopt.trial import Objective, TrialRecord
 
 FORMATS = ("table", "markdown", "json", "csv")
@@ -116,7 +117,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, width: int | None = None) -
             writer.writerow({c: row.get(c, "") for c in cols})
         return buf.getvalue().rstrip("\n")
     if fmt not in ("table", "markdown"):
-        raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS}")
+        raise LLMOptError(f"unknown report format {fmt!r}", f"use one of {FORMATS}")
     if not rows:
         return "(no trials)"
     cells = [[_cell(row.get(c)) for c in cols] for row in rows]

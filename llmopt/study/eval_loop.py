@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from llmopt.errors import SpaceExhaustedError
-from llmopt.evaluation import _litellm
+from llmopt.evaluation.calls import preload
 from llmopt.evaluation.budget import StudyBudget
 from llmopt.evaluation.env import CallEnv
 from llmopt.evaluation.evaluation import Evaluation
@@ -106,7 +106,7 @@ class EvaluationLoop:
     async def run(self) -> None:
         storage = self.study.storage
         if self.ev.models_in(self.study.space) or self.ev.prices.user:  # import litellm now, not inside trial 0's latency
-            await asyncio.to_thread(_litellm.litellm)
+            await asyncio.to_thread(preload)
         spent = await asyncio.to_thread(storage.study_spent, self.study_id)
         loop = asyncio.get_running_loop()
         cache = (lambda key: storage.cache_get(self.study_id, key)) if self.ev.cache else None

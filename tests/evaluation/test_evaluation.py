@@ -11,7 +11,7 @@ import pytest
 
 import llmopt
 from llmopt import ChoiceVar, Dataset, Evaluation, FloatVar, Limits, Price, RetryPolicy, Space, acomplete, complete
-from llmopt.errors import DatasetError, MissingPriceError, StudyError
+from llmopt.errors import DatasetError, EvaluationError, MissingPriceError
 from llmopt.evaluation.stub_server import StubLLMServer
 from llmopt.trial import TrialState
 from tests.evaluation.conftest import STUB_MODEL, STUB_PRICE, echo_last_word
@@ -164,7 +164,7 @@ def test_missing_price_at_call_time_requeues_and_stops(stub: StubLLMServer, tmp_
 def test_objectives_must_match_the_evaluation(tmp_path: Path) -> None:
     ev = Evaluation(numbers(2), lambda c, e: e.answer, objectives=["accuracy", "cost"])
     study = llmopt.create_study("s", Space({"x": ChoiceVar([1])}), {"accuracy": "maximize"}, storage=str(tmp_path / "s.db"))
-    with pytest.raises(StudyError, match="objectives=evaluation.objectives"):
+    with pytest.raises(EvaluationError, match="objectives=evaluation.objectives"):
         study.optimize(ev, n_trials=1)
 
 
@@ -179,7 +179,7 @@ def test_objectives_must_match_the_evaluation(tmp_path: Path) -> None:
     ],
 )
 def test_bad_settings_name_the_field(kwargs, pattern) -> None:
-    with pytest.raises(StudyError, match=pattern):
+    with pytest.raises(EvaluationError, match=pattern):
         Evaluation(numbers(2), lambda c, e: e.answer, **kwargs)
     with pytest.raises(DatasetError):
         Evaluation([{"id": "a"}, {"id": "a"}], lambda c, e: 1)
@@ -242,7 +242,7 @@ def test_rate_limit_spaces_requests_and_its_wait_is_not_latency(stub: StubLLMSer
     # the last request waited >= 0.8 s for its turn: counted, p95 would be that; not counted, it is
     # the stub's few milliseconds (0.5 leaves room for a loaded machine's stalls: 0.34 s seen once in CI)
     assert study.trials[0].values["latency_p95"] < 0.5
-    with pytest.raises(StudyError, match=r"Limits.rate\['m'\] must be requests per second > 0"):
+    with pytest.raises(EvaluationError, match=r"Limits.rate\['m'\] must be requests per second > 0"):
         Limits(rate={"m": 0})
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from llmopt.errors import StudyError
+from llmopt.errors import EvaluationError
 from llmopt.evaluation import MEASURES, Measure, contains, exact_match, normalized_exact_match, numeric_match, token_f1
 from llmopt.evaluation.measures import resolve_measures
 from llmopt.trial import ExampleResult
@@ -49,11 +49,11 @@ def test_measures_aggregate_per_example_records() -> None:
 
 
 def test_bad_measure_definitions() -> None:
-    with pytest.raises(StudyError, match="exactly one of per_example= or fn="):
+    with pytest.raises(EvaluationError, match="exactly one of per_example= or fn="):
         Measure("m", "minimize")
-    with pytest.raises(StudyError, match="0 < q < 1"):
+    with pytest.raises(EvaluationError, match="0 < q < 1"):
         Measure("m", "minimize", lambda r: 0.0, aggregate="quantile", q=1.5)
-    with pytest.raises(StudyError, match="unknown measure 'acuracy'"):
+    with pytest.raises(EvaluationError, match="unknown measure 'acuracy'"):
         resolve_measures(["acuracy"])
-    with pytest.raises(StudyError, match="distinct"):
+    with pytest.raises(EvaluationError, match="distinct"):
         resolve_measures(["cost", "cost"])

@@ -12,7 +12,7 @@ import pytest
 
 import llmopt
 from llmopt.evaluation.stub_server import StubLLMServer
-from llmopt.trial import TrialState
+from llmopt.trial import Objective, TrialState
 from tests.evaluation.conftest import echo_last_word
 
 WORKER = textwrap.dedent(
@@ -36,8 +36,8 @@ WORKER = textwrap.dedent(
 def test_workers_share_one_evaluation_study(backend: str, tmp_path: Path, request: pytest.FixtureRequest, unique_name: str) -> None:
     url = request.getfixturevalue("postgres_url") if backend == "postgres" else f"sqlite:///{tmp_path / 'w.db'}"
     llmopt.create_study(unique_name, llmopt.Space({"t": llmopt.FloatVar(0, 1)}),
-                        [llmopt.Objective("accuracy", "maximize"), llmopt.Objective("cost", "minimize"),
-                         llmopt.Objective("latency_p95", "minimize")], storage=url, seed=0)
+                        [Objective("accuracy", "maximize"), Objective("cost", "minimize"),
+                         Objective("latency_p95", "minimize")], storage=url, seed=0)
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}

@@ -23,6 +23,7 @@ from llmopt.errors import (
     DatasetError, DuplicateStudyError, EvaluationError, LLMOptError, SpaceError, StorageError, StudyError,
     StudyNotFoundError,
 )
+from llmopt.trial import Objective
 
 SPACE = Space({"x": FloatVar(0, 1), "m": ChoiceVar(["a", "b"])})
 OBJECTIVES = {"y": "minimize"}
@@ -122,7 +123,7 @@ API: list[tuple[str, Callable[[Path], Any], type[LLMOptError], str]] = [
     ("create-objectives-empty", lambda db: create(db, objectives={}), StudyError, "objective"),
     ("create-objective-direction", lambda db: create(db, objectives={"y": "up"}), StudyError, "direction"),
     ("create-objectives-string", lambda db: create(db, objectives="accuracy"), StudyError, "objectives"),
-    ("create-objectives-duplicate", lambda db: create(db, objectives=[llmopt.Objective("y"), llmopt.Objective("y")]),
+    ("create-objectives-duplicate", lambda db: create(db, objectives=[Objective("y"), Objective("y")]),
      StudyError, "distinct"),
     ("create-heartbeat-zero", lambda db: create(db, heartbeat_interval=0), StudyError, "heartbeat_interval"),
     ("create-stale-below-heartbeat", lambda db: create(db, stale_after=5), StudyError, "stale_after"),
@@ -158,7 +159,7 @@ API: list[tuple[str, Callable[[Path], Any], type[LLMOptError], str]] = [
     ("optimize-timeout-string", lambda db: study(db).optimize(lambda t: 0.0, timeout="10"), StudyError, "timeout"),
     ("optimize-timeout-nan", lambda db: study(db).optimize(lambda t: 0.0, timeout=math.nan), StudyError, "timeout"),
     ("optimize-not-callable", lambda db: study(db).optimize(42, n_trials=1), StudyError, "42"),
-    ("optimize-evaluation-objectives", lambda db: study(db).optimize(ev(), n_trials=1), StudyError, "objectives"),
+    ("optimize-evaluation-objectives", lambda db: study(db).optimize(ev(), n_trials=1), EvaluationError, "objectives"),
     ("tell-unknown-number", lambda db: study(db).tell(99, 1.0), StudyError, "99"),
     ("tell-twice", lambda db: study(db).tell(0, 1.0), StudyError, "trial 0"),
     ("enqueue-unknown-key", lambda db: study(db).enqueue({"x": 0.5, "m": "a", "zz": 1}), SpaceError, "zz"),
@@ -169,21 +170,21 @@ API: list[tuple[str, Callable[[Path], Any], type[LLMOptError], str]] = [
      lambda db: create(db, storage=":memory:", objectives={"a": "maximize", "b": "minimize"}).best_trial,
      StudyError, "objective"),
     # evaluations
-    ("evaluation-unknown-metric", lambda db: ev(metric="exactish"), StudyError, "exactish"),
-    ("evaluation-pipeline-not-callable", lambda db: Evaluation(DATA, "nope"), StudyError, "pipeline"),
-    ("evaluation-concurrent-trials", lambda db: ev(concurrent_trials=0), StudyError, "concurrent_trials"),
-    ("evaluation-error-rate", lambda db: ev(max_error_rate=2), StudyError, "max_error_rate"),
-    ("evaluation-budget-negative", lambda db: ev(budget=-1), StudyError, "budget"),
-    ("evaluation-trial-budget-string", lambda db: ev(trial_budget="x"), StudyError, "trial_budget"),
-    ("evaluation-no-objectives", lambda db: ev(objectives=()), StudyError, "objective"),
-    ("evaluation-unknown-measure", lambda db: ev(objectives=("accuracy", "costt")), StudyError, "costt"),
+    ("evaluation-unknown-metric", lambda db: ev(metric="exactish"), EvaluationError, "exactish"),
+    ("evaluation-pipeline-not-callable", lambda db: Evaluation(DATA, "nope"), EvaluationError, "pipeline"),
+    ("evaluation-concurrent-trials", lambda db: ev(concurrent_trials=0), EvaluationError, "concurrent_trials"),
+    ("evaluation-error-rate", lambda db: ev(max_error_rate=2), EvaluationError, "max_error_rate"),
+    ("evaluation-budget-negative", lambda db: ev(budget=-1), EvaluationError, "budget"),
+    ("evaluation-trial-budget-string", lambda db: ev(trial_budget="x"), EvaluationError, "trial_budget"),
+    ("evaluation-no-objectives", lambda db: ev(objectives=()), EvaluationError, "objective"),
+    ("evaluation-unknown-measure", lambda db: ev(objectives=("accuracy", "costt")), EvaluationError, "costt"),
     ("evaluation-duplicate-ids", lambda db: Evaluation([{"id": "a"}, {"id": "a"}], pipeline), DatasetError, "'a'"),
     ("evaluation-empty-dataset", lambda db: Evaluation([], pipeline), DatasetError, "empty"),
     ("evaluation-example-not-mapping", lambda db: Evaluation(["q"], pipeline), DatasetError, "item 0"),
     ("evaluation-missing-file", lambda db: Evaluation(str(db.parent / "none.jsonl"), pipeline), DatasetError, "none.jsonl"),
-    ("limits-in-flight-zero", lambda db: Limits(max_in_flight=0), StudyError, "max_in_flight"),
-    ("limits-rate-negative", lambda db: Limits(rate={"m": -1}), StudyError, "rate"),
-    ("retry-timeout-zero", lambda db: RetryPolicy(timeout=0), StudyError, "timeout"),
+    ("limits-in-flight-zero", lambda db: Limits(max_in_flight=0), EvaluationError, "max_in_flight"),
+    ("limits-rate-negative", lambda db: Limits(rate={"m": -1}), EvaluationError, "rate"),
+    ("retry-timeout-zero", lambda db: RetryPolicy(timeout=0), EvaluationError, "timeout"),
     ("evaluation-missing-price", lambda db: create(db, storage=":memory:", objectives=ev(objectives=("accuracy", "cost")).objectives,
                                                     space=Space({"model": ChoiceVar(["no-such-model-xyz"])}))
      .optimize(ev(objectives=("accuracy", "cost")), n_trials=1), EvaluationError, "no-such-model-xyz"),

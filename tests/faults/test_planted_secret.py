@@ -47,7 +47,8 @@ def plain_objective(tmp: Path) -> Path:
 def evaluation_objective(tmp: Path) -> Path:
     path = tmp / "eval_objective.py"
     path.write_text(textwrap.dedent(f'''
-        from llmopt import Evaluation, Price, StubLLMServer, complete
+        from llmopt import Evaluation, Price, complete
+        from llmopt.testing import StubLLMServer
 
         SERVER = StubLLMServer(answer=lambda messages: "4")
         SERVICES = [SERVER]

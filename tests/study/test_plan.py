@@ -168,7 +168,7 @@ def test_an_existing_study_lends_its_seed_and_is_not_changed(server: StubLLMServ
 
 def test_evaluation_plan_forwards_to_the_study_layer(server: StubLLMServer) -> None:
     preview = evaluation(server, pruner=None).plan(SPACE, 3, seed=0, configs=2, examples=2, corner=False)
-    assert isinstance(preview, llmopt.Plan) and preview.plan_calls == 5 and preview.trials == 3
+    assert isinstance(preview, Plan) and preview.plan_calls == 5 and preview.trials == 3
 
 
 def test_corner_pushes_numbers_up_within_the_constraints() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import llmopt
-from llmopt import ChoiceVar, FloatVar, Forbid, GridSampler, Objective, Space, TrialState
+from llmopt import ChoiceVar, FloatVar, Forbid, GridSampler, Space, TrialState
+from llmopt.trial import Objective
 from llmopt.errors import (
     DuplicateStudyError,
     InfeasibleSpaceError,
